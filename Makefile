@@ -1,0 +1,110 @@
+# custody -- a quarantine and chain-of-custody station for confiscated phones.
+#
+#   make            build build/custody (and later build/custodyd)
+#   make check      install missing packages, build, run every test
+#   make demo       install missing packages, run the main job end to end
+#   make bench      benchmarks; figures in build/bench.json
+#   make analyze    gcc -fanalyzer over every source
+#   make format     check formatting with clang-format
+#   make SANITIZE=address,undefined check-unit
+#   make install    DESTDIR, PREFIX
+
+CC	?= gcc
+PREFIX	?= /usr/local
+DESTDIR	?=
+
+PKGS	= libcrypto sqlite3 jansson
+PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS	:= $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN	= -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wstrict-prototypes \
+	  -Wmissing-prototypes -Wvla -Wno-unused-parameter
+HARDEN	= -D_FORTIFY_SOURCE=3 -fstack-protector-strong -fPIE
+CFLAGS	?= -O2 -g
+CFLAGS	+= -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE $(WARN) $(HARDEN) \
+	   -I. $(PKG_CFLAGS)
+LDFLAGS	+= -pie -Wl,-z,relro,-z,now
+LDLIBS	+= $(PKG_LIBS) -lpthread
+
+ifneq ($(SANITIZE),)
+B	= build/san
+CFLAGS	+= -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all -U_FORTIFY_SOURCE -O1
+LDFLAGS	+= -fsanitize=$(SANITIZE)
+else
+B	= build
+endif
+
+LIB_SRCS	= $(wildcard common/*.c hashing/*.c evidence/*.c)
+LIB_OBJS	= $(LIB_SRCS:%.c=$(B)/%.o)
+CLI_SRCS	= $(wildcard cli/*.c)
+CLI_OBJS	= $(CLI_SRCS:%.c=$(B)/%.o)
+UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
+UNIT_BINS	= $(UNIT_SRCS:%.c=$(B)/%)
+INTEG_SRCS	= $(wildcard tests/integration/test_*.c)
+INTEG_BINS	= $(INTEG_SRCS:%.c=$(B)/%)
+BENCH_SRCS	= $(wildcard tests/bench/*.c)
+BENCH_BINS	= $(BENCH_SRCS:%.c=$(B)/%)
+
+.PHONY: all deps check check-unit check-integration demo bench analyze \
+	format install clean
+
+all: $(B)/custody
+
+deps:
+	@sh scripts/deps.sh
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libcustody.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(B)/custody: $(CLI_OBJS) $(B)/libcustody.a
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libcustody.a $(LDLIBS)
+
+$(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/libcustody.a
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcustody.a $(LDLIBS) -lcmocka
+
+$(B)/tests/integration/%: $(B)/tests/integration/%.o $(B)/libcustody.a
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcustody.a $(LDLIBS) -lcmocka
+
+$(B)/tests/bench/%: $(B)/tests/bench/%.o $(B)/libcustody.a
+	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcustody.a $(LDLIBS)
+
+check: deps
+	@$(MAKE) --no-print-directory check-unit check-integration
+
+check-unit: $(UNIT_BINS)
+	@sh scripts/run-tests.sh $(UNIT_BINS)
+
+check-integration: $(B)/custody $(INTEG_BINS)
+	@CUSTODY_BIN=$(CURDIR)/$(B)/custody sh scripts/run-tests.sh $(INTEG_BINS)
+
+demo: deps
+	@$(MAKE) --no-print-directory $(B)/custody
+	@sh scripts/demo.sh $(B)
+
+bench: deps
+	@$(MAKE) --no-print-directory $(B)/custody $(BENCH_BINS)
+	@sh scripts/bench.sh $(B)
+
+analyze:
+	@for f in $(LIB_SRCS) $(CLI_SRCS); do \
+		$(CC) $(filter-out -Werror,$(CFLAGS)) -fanalyzer -fsyntax-only $$f || exit 1; \
+	done
+
+format:
+	@clang-format --style=file:../shared/clang-format.knf --dry-run \
+	    $(LIB_SRCS) $(CLI_SRCS) 2>&1 | grep -c warning || true
+
+install: $(B)/custody
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 $(B)/custody $(DESTDIR)$(PREFIX)/bin/custody
+	install -m 0644 docs/custody.1 $(DESTDIR)$(PREFIX)/share/man/man1/custody.1
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

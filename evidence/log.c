@@ -1,0 +1,291 @@
+/*
+ * log.c -- the custody log.  See log.h for its states and invariants.
+ *
+ * An append writes the event row, then every tree node the new leaf
+ * completes (via the frontier's emit callback), all inside the caller's
+ * SQLite transaction; commit signs the new root as a checkpoint and stores
+ * it in the same transaction, so a crash leaves either all of a request or
+ * none of it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/canon.h"
+#include "common/error.h"
+#include "common/timefmt.h"
+#include "evidence/log.h"
+
+struct custody_log {
+	struct store		*st;
+	const struct sign_key	*key;
+	struct sign_pub		*pub;
+	char			 origin[NOTE_MAX_ORIGIN + 1];
+	char			 fingerprint[SIGN_FPR_HEX];
+	struct merkle_frontier	 frontier;
+	struct merkle_frontier	 saved;
+	int			 open;	/* a transaction is under way */
+};
+
+/* Refuses a key that is not the one the station's certificate names. */
+static int
+log_check_key(const struct sign_key *key, const struct sign_pub *pub,
+    char *err, size_t errlen)
+{
+	struct sign_pub *kp = NULL;
+	uint8_t *a = NULL, *b = NULL;
+	size_t alen = 0, blen = 0;
+	int r;
+
+	if ((r = sign_key_public(key, &kp)) != 0 ||
+	    (r = sign_pub_to_der(kp, &a, &alen)) != 0 ||
+	    (r = sign_pub_to_der(pub, &b, &blen)) != 0)
+		goto out;
+	if (alen != blen || memcmp(a, b, alen) != 0)
+		r = custody_fail(err, errlen, CUSTODY_ERR_KEY, "the station "
+		    "key file does not match the station certificate in the "
+		    "database; restore the right station.key");
+out:
+	free(a);
+	free(b);
+	sign_pub_free(kp);
+	return r;
+}
+
+int
+custody_log_open(struct store *st, const struct sign_key *key,
+    struct custody_log **out, char *err, size_t errlen)
+{
+	struct store_station s;
+	struct custody_log *log = NULL;
+	uint64_t size;
+	int r;
+
+	*out = NULL;
+	memset(&s, 0, sizeof(s));
+	if ((log = calloc(1, sizeof(*log))) == NULL)
+		return CUSTODY_ERR_NOMEM;
+	log->st = st;
+	log->key = key;
+	if ((r = store_station_get(st, &s, err, errlen)) != 0)
+		goto out;
+	if ((r = sign_cert_pub(s.cert, s.cert_len, &log->pub)) != 0) {
+		r = custody_fail(err, errlen, CUSTODY_ERR_CORRUPT,
+		    "the station certificate in the database is unreadable");
+		goto out;
+	}
+	sign_cert_fingerprint(s.cert, s.cert_len, log->fingerprint);
+	memcpy(log->origin, s.origin, sizeof(log->origin));
+	if (key != NULL && (r = log_check_key(key, log->pub, err, errlen)) != 0)
+		goto out;
+	if ((r = store_log_size(st, &size)) != 0 ||
+	    (r = merkle_frontier_load(&log->frontier, size, store_node_get,
+	    st)) != 0) {
+		r = custody_fail(err, errlen, r, "cannot load the log's tree: "
+		    "%s; run custody log verify", custody_strerror(r));
+		goto out;
+	}
+	*out = log;
+	log = NULL;
+out:
+	store_station_clear(&s);
+	custody_log_free(log);
+	return r;
+}
+
+void
+custody_log_free(struct custody_log *log)
+{
+	if (log == NULL)
+		return;
+	if (log->open)
+		custody_log_abort(log);
+	sign_pub_free(log->pub);
+	free(log);
+}
+
+uint64_t
+custody_log_size(const struct custody_log *log)
+{
+	return log->frontier.size;
+}
+
+const char *
+custody_log_origin(const struct custody_log *log)
+{
+	return log->origin;
+}
+
+const char *
+custody_log_fingerprint(const struct custody_log *log)
+{
+	return log->fingerprint;
+}
+
+const struct sign_pub *
+custody_log_pub(const struct custody_log *log)
+{
+	return log->pub;
+}
+
+struct store *
+custody_log_store(const struct custody_log *log)
+{
+	return log->st;
+}
+
+int
+custody_log_begin(struct custody_log *log)
+{
+	int r;
+
+	if (log->key == NULL)
+		return CUSTODY_ERR_PERM;
+	if (log->open)
+		return CUSTODY_ERR_INVAL;
+	if ((r = store_begin(log->st)) != 0)
+		return r;
+	log->saved = log->frontier;
+	log->open = 1;
+	return 0;
+}
+
+void
+custody_log_abort(struct custody_log *log)
+{
+	if (!log->open)
+		return;
+	(void)store_rollback(log->st);
+	log->frontier = log->saved;
+	log->open = 0;
+}
+
+static int
+log_emit_node(void *ctx, unsigned int level, uint64_t index,
+    const uint8_t hash[32])
+{
+	return store_node_put(ctx, level, index, hash);
+}
+
+/* Builds the event object; borrowed parts are referenced, not copied. */
+static json_t *
+log_event_new(const char *action, json_t *actor, json_t *subject,
+    json_t *data, uint64_t seq, const struct custody_time *t)
+{
+	json_t *ev;
+
+	ev = json_pack("{s:s, s:O, s:o, s:I, s:o, s:s, s:s, s:i}",
+	    "action", action, "actor", actor,
+	    "data", data != NULL ? json_incref(data) : json_object(),
+	    "seq", (json_int_t)seq,
+	    "subject", subject != NULL ? json_incref(subject) : json_object(),
+	    "time", t->utc, "tz", t->tz, "v", LOG_EVENT_VERSION);
+	return ev;
+}
+
+int
+custody_log_append(struct custody_log *log, const char *action,
+    json_t *actor, json_t *subject, json_t *data, uint64_t *seq)
+{
+	struct custody_time t;
+	json_t *ev = NULL;
+	char *body = NULL;
+	size_t len = 0;
+	uint8_t leaf[32];
+	uint64_t s = log->frontier.size;
+	int r;
+
+	if (!log->open || action == NULL || !json_is_object(actor) ||
+	    (subject != NULL && !json_is_object(subject)) ||
+	    (data != NULL && !json_is_object(data)))
+		return CUSTODY_ERR_INVAL;
+	if ((r = custody_time_now(&t)) != 0)
+		return r;
+	if ((ev = log_event_new(action, actor, subject, data, s, &t)) == NULL)
+		return CUSTODY_ERR_INVAL;
+	if ((r = canon_encode(ev, &body, &len)) != 0)
+		goto out;
+	if (len > LOG_MAX_EVENT) {
+		r = CUSTODY_ERR_TOOBIG;
+		goto out;
+	}
+	merkle_hash_leaf(body, len, leaf);
+	if ((r = store_event_insert(log->st, s, body, len, leaf, action)) != 0)
+		goto out;
+	if ((r = merkle_frontier_append(&log->frontier, leaf, log_emit_node,
+	    log->st)) != 0)
+		goto out;
+	*seq = s;
+out:
+	free(body);
+	json_decref(ev);
+	return r;
+}
+
+int
+custody_log_commit(struct custody_log *log, char *err, size_t errlen)
+{
+	struct custody_time t;
+	struct checkpoint cp;
+	char *note = NULL;
+	int r;
+
+	if (!log->open)
+		return CUSTODY_ERR_INVAL;
+	memset(&cp, 0, sizeof(cp));
+	memcpy(cp.origin, log->origin, sizeof(cp.origin));
+	cp.size = log->frontier.size;
+	merkle_frontier_root(&log->frontier, cp.root);
+	if ((r = custody_time_now(&t)) != 0)
+		goto fail;
+	if ((r = note_sign_checkpoint(&cp, log->key, &note)) != 0) {
+		r = custody_fail(err, errlen, r, "cannot sign the checkpoint: "
+		    "%s", custody_strerror(r));
+		goto fail;
+	}
+	if ((r = store_checkpoint_put(log->st, cp.size, cp.root, note,
+	    t.utc)) != 0 || (r = store_commit(log->st)) != 0) {
+		r = custody_fail(err, errlen, r, "cannot commit to the "
+		    "database: %s", store_errmsg(log->st));
+		goto fail;
+	}
+	log->open = 0;
+	free(note);
+	return 0;
+fail:
+	free(note);
+	custody_log_abort(log);
+	return r;
+}
+
+int
+custody_log_event(struct custody_log *log, uint64_t seq, char **body,
+    size_t *len, uint8_t leaf[32])
+{
+	return store_event_get(log->st, seq, body, len, leaf);
+}
+
+int
+custody_log_proof(struct custody_log *log, uint64_t seq, uint64_t *size,
+    uint8_t root[32], uint8_t path[][32], size_t *path_len)
+{
+	char *note = NULL;
+	uint64_t n = *size;
+	int r;
+
+	if (n == 0) {
+		r = store_checkpoint_latest(log->st, &n, root, &note);
+		free(note);
+		if (r != 0)
+			return r;
+	} else if (n > log->frontier.size)
+		return CUSTODY_ERR_RANGE;
+	else if ((r = merkle_root(n, store_node_get, log->st, root)) != 0)
+		return r;
+	if ((r = merkle_inclusion_proof(seq, n, store_node_get, log->st,
+	    path, path_len)) != 0)
+		return r;
+	*size = n;
+	return 0;
+}

@@ -1,0 +1,90 @@
+/*
+ * store.h -- the SQLite store: the one file of the project that talks to
+ * SQLite.  Holds the station row, the custody log (events, tree nodes,
+ * checkpoints) and, in later schema versions, the projection tables.
+ *
+ * One writer (the daemon, or an offline tool holding the station key).
+ * WAL, synchronous=FULL, foreign_keys=ON, secure_delete=ON.  The log tables
+ * carry triggers that refuse UPDATE and DELETE: defence in depth only, since
+ * whoever holds the file can drop them; tampering is caught by verification.
+ */
+#ifndef CUSTODY_STORE_H
+#define CUSTODY_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION	1
+
+#define STORE_RDONLY	0x01	/* never write; refuse a missing file */
+#define STORE_CREATE	0x02	/* create a new database (O_EXCL, 0600) */
+
+struct store;		/* opaque */
+struct store_iter;	/* opaque: one query's rows in order */
+
+struct store_station {
+	char	 origin[256];	/* the station id, the checkpoints' origin */
+	char	 created[32];
+	uint8_t	*cert;		/* DER certificate of the station key */
+	size_t	 cert_len;
+};
+
+int	store_open(const char *path, int flags, struct store **out,
+	    char *err, size_t errlen);
+void	store_close(struct store *st);	/* accepts NULL */
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int	store_begin(struct store *st);
+int	store_commit(struct store *st);
+int	store_rollback(struct store *st);
+
+int	store_station_put(struct store *st, const struct store_station *s);
+/* Fills s; s->cert is allocated (free with store_station_clear). */
+int	store_station_get(struct store *st, struct store_station *s,
+	    char *err, size_t errlen);
+void	store_station_clear(struct store_station *s);
+
+/* The number of events: max(seq) + 1, or 0. */
+int	store_log_size(struct store *st, uint64_t *size);
+
+int	store_event_insert(struct store *st, uint64_t seq, const char *body,
+	    size_t len, const uint8_t leaf[32], const char *action);
+/* *body is allocated and NUL-terminated. leaf may be NULL. */
+int	store_event_get(struct store *st, uint64_t seq, char **body,
+	    size_t *len, uint8_t leaf[32]);
+
+int	store_node_put(struct store *st, unsigned int level, uint64_t index,
+	    const uint8_t hash[32]);
+/* A merkle_get_fn over the tree table; ctx is the struct store. */
+int	store_node_get(void *st, unsigned int level, uint64_t index,
+	    uint8_t out[32]);
+
+int	store_checkpoint_put(struct store *st, uint64_t size,
+	    const uint8_t root[32], const char *note, const char *time);
+/* The newest checkpoint; CUSTODY_ERR_NOTFOUND if none.  *note allocated. */
+int	store_checkpoint_latest(struct store *st, uint64_t *size,
+	    uint8_t root[32], char **note);
+/* The smallest checkpoint whose size is at least min_size. */
+int	store_checkpoint_covering(struct store *st, uint64_t min_size,
+	    uint64_t *size, uint8_t root[32], char **note);
+
+/*
+ * Iterators, each in ascending order: events (seq, body, leaf_hash) from
+ * `from`; tree nodes of one level (index, hash); checkpoints (size, root,
+ * note).  store_iter_next returns 1 with a row, 0 at the end, or a negative
+ * error.  Column pointers are valid until the next call.
+ */
+int	store_iter_events(struct store *st, uint64_t from,
+	    struct store_iter **out);
+int	store_iter_nodes(struct store *st, unsigned int level,
+	    struct store_iter **out);
+int	store_iter_checkpoints(struct store *st, struct store_iter **out);
+int	store_iter_next(struct store_iter *it);
+int64_t	store_iter_int(struct store_iter *it, int col);
+const void *store_iter_blob(struct store_iter *it, int col, size_t *len);
+void	store_iter_free(struct store_iter *it);	/* accepts NULL */
+
+/* The last SQLite error message, for logs (never contains secrets). */
+const char *store_errmsg(struct store *st);
+
+#endif
