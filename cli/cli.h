@@ -18,6 +18,7 @@
 #define CLI_KEY		6	/* key or certificate file bad */
 #define CLI_RECEIPT	7	/* receipt malformed */
 #define CLI_FAIL	8	/* anything else */
+#define CLI_NOTFOUND	9	/* no such event (or device, case, item) */
 
 struct cli_cmd {
 	const char	*group;

@@ -305,7 +305,7 @@ cmd_log_proof(int argc, char **argv)
 	uint64_t seq, size;
 	size_t n = 0, i, len;
 	json_t *j = NULL, *arr;
-	int r;
+	int r, notfound = 0;
 
 	if (log_args_parse(argc, argv, &a) != 0 || a.npos != 1 ||
 	    cli_parse_u64(a.pos[0], &seq) != 0)
@@ -318,6 +318,8 @@ cmd_log_proof(int argc, char **argv)
 	if ((r = custody_log_event(log, seq, &body, &len, leaf)) != 0) {
 		(void)custody_fail(err, sizeof(err), r, "no event %llu in the "
 		    "log", (unsigned long long)seq);
+		if (r == CUSTODY_ERR_NOTFOUND)
+			notfound = 1;
 		goto out;
 	}
 	if ((r = custody_log_proof(log, seq, &size, root, path, &n)) != 0) {
@@ -358,6 +360,8 @@ out:
 	free(body);
 	custody_log_free(log);
 	store_close(st);
+	if (r != 0 && notfound)
+		return (void)cli_fail(r, err), CLI_NOTFOUND;
 	return r != 0 ? cli_fail(r, err) : CLI_OK;
 }
 
@@ -370,7 +374,7 @@ cmd_log_receipt(int argc, char **argv)
 	struct log_args a;
 	char err[512] = "", *text = NULL;
 	uint64_t seq;
-	int r;
+	int r, notfound = 0;
 
 	memset(&rc, 0, sizeof(rc));
 	if (log_args_parse(argc, argv, &a) != 0 || a.npos != 1 ||
@@ -378,9 +382,13 @@ cmd_log_receipt(int argc, char **argv)
 		return a.help ? (printf("usage: %s\n", RECEIPT_USAGE), CLI_OK) :
 		    cli_usage(RECEIPT_USAGE);
 	if ((r = log_open_ro(&a, &st, err, sizeof(err))) != 0 ||
-	    (r = custody_log_open(st, NULL, &log, err, sizeof(err))) != 0 ||
-	    (r = custody_log_receipt(log, seq, &rc, err, sizeof(err))) != 0 ||
-	    (r = receipt_format(&rc, &text)) != 0)
+	    (r = custody_log_open(st, NULL, &log, err, sizeof(err))) != 0)
+		goto out;
+	if ((r = custody_log_receipt(log, seq, &rc, err, sizeof(err))) != 0) {
+		notfound = r == CUSTODY_ERR_NOTFOUND;
+		goto out;
+	}
+	if ((r = receipt_format(&rc, &text)) != 0)
 		goto out;
 	fputs(text, stdout);
 out:
@@ -388,6 +396,8 @@ out:
 	receipt_clear(&rc);
 	custody_log_free(log);
 	store_close(st);
+	if (r != 0 && notfound)
+		return (void)cli_fail(r, err), CLI_NOTFOUND;
 	return r != 0 ? cli_fail(r, err) : CLI_OK;
 }
 
