@@ -92,7 +92,7 @@ bench: deps
 
 analyze:
 	@for f in $(LIB_SRCS) $(CLI_SRCS); do \
-		$(CC) $(filter-out -Werror,$(CFLAGS)) -fanalyzer -fsyntax-only $$f || exit 1; \
+		$(CC) $(filter-out -Werror,$(CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
 
 format:
