@@ -1,9 +1,9 @@
 /*
  * digest.h -- streaming multi-digest.
  *
- * One pass over the data feeds SHA-256 and SHA-512 always, and MD5 and
- * SHA-1 when asked (tools that read E01-style metadata still expect them).
- * Memory is fixed whatever the input size.
+ * One pass over the data feeds every digest asked for: SHA-256 and SHA-512
+ * by default (algs 0), MD5 and SHA-1 when asked (tools that read E01-style
+ * metadata still expect them).  Memory is fixed whatever the input size.
  */
 #ifndef CUSTODY_DIGEST_H
 #define CUSTODY_DIGEST_H

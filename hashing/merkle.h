@@ -12,7 +12,10 @@
  * go through a frontier (the compact range of the tree: one hash per set
  * bit of its size), which emits each perfect subtree node as it completes.
  *
- * Pure logic: no I/O, no allocation.
+ * Pure logic: no I/O, no allocation.  The hash functions return void: if
+ * OpenSSL cannot compute SHA-256 at all they abort rather than return a
+ * wrong hash.  A proof does not commit to the tree size (RFC 9162): take
+ * the size from a signed checkpoint.
  */
 #ifndef CUSTODY_MERKLE_H
 #define CUSTODY_MERKLE_H
