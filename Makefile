@@ -34,8 +34,9 @@ else
 B	= build
 endif
 
-LIB_SRCS	= $(wildcard common/*.c hashing/*.c evidence/*.c)
-LIB_OBJS	= $(LIB_SRCS:%.c=$(B)/%.o)
+LIB_SRCS	= $(wildcard common/*.c hashing/*.c evidence/*.c) \
+		  $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+LIB_OBJS	= $(LIB_SRCS:%.c=$(B)/%.o) $(B)/gen/common_passwords.o
 CLI_SRCS	= $(wildcard cli/*.c)
 CLI_OBJS	= $(CLI_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
@@ -48,7 +49,9 @@ BENCH_BINS	= $(BENCH_SRCS:%.c=$(B)/%)
 .PHONY: all deps check check-unit check-integration demo bench analyze \
 	format install clean
 
-all: $(B)/custody
+all: $(B)/custody $(B)/custodyd
+
+include daemon/auth.mk
 
 deps:
 	@sh scripts/deps.sh
@@ -63,6 +66,9 @@ $(B)/libcustody.a: $(LIB_OBJS)
 
 $(B)/custody: $(CLI_OBJS) $(B)/libcustody.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJS) $(B)/libcustody.a $(LDLIBS)
+
+$(B)/custodyd: $(B)/daemon/main.o $(B)/libcustody.a
+	$(CC) $(LDFLAGS) -o $@ $(B)/daemon/main.o $(B)/libcustody.a $(LDLIBS)
 
 $(B)/tests/unit/%: $(B)/tests/unit/%.o $(B)/libcustody.a
 	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcustody.a $(LDLIBS) -lcmocka
@@ -79,11 +85,12 @@ check: deps
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-tests.sh $(UNIT_BINS)
 
-check-integration: $(B)/custody $(INTEG_BINS)
-	@CUSTODY_BIN=$(CURDIR)/$(B)/custody sh scripts/run-tests.sh $(INTEG_BINS)
+check-integration: $(B)/custody $(B)/custodyd $(INTEG_BINS)
+	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
+	    sh scripts/run-tests.sh $(INTEG_BINS)
 
 demo: deps
-	@$(MAKE) --no-print-directory $(B)/custody
+	@$(MAKE) --no-print-directory $(B)/custody $(B)/custodyd
 	@sh scripts/demo.sh $(B)
 
 bench: deps
@@ -91,7 +98,7 @@ bench: deps
 	@sh scripts/bench.sh $(B)
 
 analyze:
-	@for f in $(LIB_SRCS) $(CLI_SRCS); do \
+	@for f in $(LIB_SRCS) $(CLI_SRCS) daemon/main.c; do \
 		$(CC) $(filter-out -Werror,$(CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
 

@@ -168,6 +168,24 @@ log_emit_node(void *ctx, unsigned int level, uint64_t index,
 	return store_node_put(ctx, level, index, hash);
 }
 
+/* Indexes the event under each string-valued subject it names. */
+static int
+log_index_subject(struct custody_log *log, uint64_t seq, json_t *subject)
+{
+	const char *kind;
+	json_t *v;
+	int r;
+
+	json_object_foreach(subject, kind, v) {
+		if (!json_is_string(v))
+			continue;
+		if ((r = store_subject_add(log->st, seq, kind,
+		    json_string_value(v))) != 0)
+			return r;
+	}
+	return 0;
+}
+
 /* Builds the event object; borrowed parts are referenced, not copied. */
 static json_t *
 log_event_new(const char *action, json_t *actor, json_t *subject,
@@ -215,6 +233,8 @@ custody_log_append(struct custody_log *log, const char *action,
 		goto out;
 	if ((r = merkle_frontier_append(&log->frontier, leaf, log_emit_node,
 	    log->st)) != 0)
+		goto out;
+	if ((r = log_index_subject(log, s, subject)) != 0)
 		goto out;
 	*seq = s;
 out:

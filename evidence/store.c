@@ -1,6 +1,6 @@
 /*
- * store.c -- the SQLite adapter.  Every SQL statement of the project lives
- * here, so that the rest of the code never sees a sqlite3 type.
+ * store.c -- the SQLite adapter: the only file that sees a sqlite3 type.
+ * The log's statements live here; the projection's go through store_sql.
  *
  * Schema versions are numbered migrations applied in order inside one
  * transaction each; PRAGMA user_version records how many have run.  A
@@ -58,6 +58,72 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  SELECT RAISE(ABORT, 'the custody log is append-only'); END;"
 	"CREATE TRIGGER checkpoints_nd BEFORE DELETE ON checkpoints BEGIN"
 	"  SELECT RAISE(ABORT, 'the custody log is append-only'); END;",
+
+	/*
+	 * 2: the projection -- accounts, devices, cases -- and an index of
+	 * events by subject, so one device's or case's events are found
+	 * without reading the whole log.
+	 */
+	"CREATE TABLE users ("
+	"  name TEXT PRIMARY KEY,"
+	"  role TEXT NOT NULL,"
+	"  hash TEXT NOT NULL,"
+	"  failures INTEGER NOT NULL DEFAULT 0,"
+	"  locked_until INTEGER NOT NULL DEFAULT 0,"
+	"  created TEXT NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  disabled TEXT,"
+	"  expires INTEGER,"
+	"  crime_ref TEXT,"
+	"  force TEXT,"
+	"  officer TEXT,"
+	"  collar TEXT);"
+	"CREATE TABLE cases ("
+	"  id TEXT PRIMARY KEY,"
+	"  n INTEGER NOT NULL UNIQUE,"
+	"  category TEXT NOT NULL,"
+	"  summary TEXT NOT NULL,"
+	"  offence_suspected INTEGER NOT NULL DEFAULT 0,"
+	"  police_referred INTEGER NOT NULL DEFAULT 0,"
+	"  force TEXT,"
+	"  crime_ref TEXT,"
+	"  officer TEXT,"
+	"  referred_at TEXT,"
+	"  opened_by TEXT NOT NULL,"
+	"  opened_at INTEGER NOT NULL);"
+	"CREATE TABLE case_pupils ("
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  pupil TEXT NOT NULL,"
+	"  PRIMARY KEY (case_id, pupil));"
+	"CREATE TABLE devices ("
+	"  id TEXT PRIMARY KEY,"
+	"  n INTEGER NOT NULL UNIQUE,"
+	"  state TEXT NOT NULL,"
+	"  pupil TEXT NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  reason_text TEXT,"
+	"  confiscated_by TEXT NOT NULL,"
+	"  confiscated_at TEXT NOT NULL,"
+	"  registered_at INTEGER NOT NULL,"
+	"  registered_by TEXT NOT NULL,"
+	"  location TEXT NOT NULL,"
+	"  seal TEXT NOT NULL,"
+	"  power TEXT NOT NULL,"
+	"  description TEXT,"
+	"  make TEXT, model TEXT, colour TEXT, imei TEXT,"
+	"  usb_vendor TEXT, usb_product TEXT, usb_serial TEXT, usb_port TEXT,"
+	"  holder TEXT,"
+	"  purpose TEXT,"
+	"  referred INTEGER NOT NULL DEFAULT 0,"
+	"  case_id TEXT REFERENCES cases(id),"
+	"  closed_at INTEGER);"
+	"CREATE INDEX devices_state ON devices(state);"
+	"CREATE INDEX devices_case ON devices(case_id);"
+	"CREATE TABLE event_subjects ("
+	"  kind TEXT NOT NULL,"
+	"  id TEXT NOT NULL,"
+	"  seq INTEGER NOT NULL REFERENCES events(seq),"
+	"  PRIMARY KEY (kind, id, seq)) WITHOUT ROWID;",
 };
 
 enum {
@@ -69,6 +135,7 @@ enum {
 	Q_CP_PUT,
 	Q_CP_LATEST,
 	Q_CP_COVERING,
+	Q_SUBJECT_ADD,
 	Q_MAX
 };
 
@@ -85,6 +152,8 @@ static const char *const queries[Q_MAX] = {
 	    " ORDER BY size DESC LIMIT 1",
 	[Q_CP_COVERING] = "SELECT size, root, note FROM checkpoints"
 	    " WHERE size >= ? ORDER BY size LIMIT 1",
+	[Q_SUBJECT_ADD] = "INSERT OR IGNORE INTO event_subjects (kind, id, seq)"
+	    " VALUES (?, ?, ?)",
 };
 
 struct store {
@@ -272,13 +341,12 @@ store_configure(struct store *st, int flags, char *err, size_t errlen)
 			    "not a custody database (no schema)");
 		if ((r = store_migrate(st, version, err, errlen)) != 0)
 			return r;
-	} else if (version < STORE_SCHEMA_VERSION)
-		return custody_fail(err, errlen, CUSTODY_ERR_SCHEMA,
-		    "database has schema version %lld; open it once with the "
-		    "daemon to migrate it, then verify", (long long)version);
+	}
+	/* A read-only older database is fine: the log tables date from 1. */
 	for (i = 0; i < Q_MAX; i++) {
 		if ((flags & STORE_RDONLY) &&
-		    (i == Q_EVENT_INSERT || i == Q_NODE_PUT || i == Q_CP_PUT))
+		    (i == Q_EVENT_INSERT || i == Q_NODE_PUT || i == Q_CP_PUT ||
+		    i == Q_SUBJECT_ADD))
 			continue;
 		if (sqlite3_prepare_v3(st->db, queries[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &st->q[i], NULL) != SQLITE_OK)
@@ -668,4 +736,124 @@ store_iter_free(struct store_iter *it)
 		return;
 	sqlite3_finalize(it->stmt);
 	free(it);
+}
+
+int
+store_subject_add(struct store *st, uint64_t seq, const char *kind,
+    const char *id)
+{
+	sqlite3_stmt *q = st->q[Q_SUBJECT_ADD];
+
+	if (q == NULL)
+		return CUSTODY_ERR_PERM;
+	sqlite3_bind_text(q, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 3, (sqlite3_int64)seq);
+	return store_step_done(q);
+}
+
+static int
+store_bind_json(sqlite3_stmt *q, json_t *params)
+{
+	json_t *v;
+	size_t i;
+	int rc = SQLITE_OK;
+
+	json_array_foreach(params, i, v) {
+		int k = (int)i + 1;
+
+		switch (json_typeof(v)) {
+		case JSON_STRING:
+			rc = sqlite3_bind_text(q, k, json_string_value(v),
+			    (int)json_string_length(v), SQLITE_TRANSIENT);
+			break;
+		case JSON_INTEGER:
+			rc = sqlite3_bind_int64(q, k, json_integer_value(v));
+			break;
+		case JSON_TRUE:
+		case JSON_FALSE:
+			rc = sqlite3_bind_int(q, k, json_is_true(v));
+			break;
+		case JSON_NULL:
+			rc = sqlite3_bind_null(q, k);
+			break;
+		default:
+			return CUSTODY_ERR_INVAL;
+		}
+		if (rc != SQLITE_OK)
+			return store_err(rc);
+	}
+	return 0;
+}
+
+static json_t *
+store_row_json(sqlite3_stmt *q)
+{
+	json_t *row = json_object(), *v;
+	int i, n = sqlite3_column_count(q);
+
+	for (i = 0; row != NULL && i < n; i++) {
+		switch (sqlite3_column_type(q, i)) {
+		case SQLITE_INTEGER:
+			v = json_integer(sqlite3_column_int64(q, i));
+			break;
+		case SQLITE_NULL:
+			v = json_null();
+			break;
+		default:
+			v = json_stringn((const char *)sqlite3_column_text(q,
+			    i), (size_t)sqlite3_column_bytes(q, i));
+			break;
+		}
+		if (v == NULL || json_object_set_new(row,
+		    sqlite3_column_name(q, i), v) != 0) {
+			json_decref(row);
+			return NULL;
+		}
+	}
+	return row;
+}
+
+int
+store_sql(struct store *st, const char *sql, json_t *params, json_t **rows)
+{
+	sqlite3_stmt *q = NULL;
+	json_t *out = NULL, *row;
+	int rc, r;
+
+	if (rows != NULL)
+		*rows = NULL;
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL)) != SQLITE_OK)
+		return store_err(rc);
+	if (params != NULL && (r = store_bind_json(q, params)) != 0)
+		goto out;
+	if (rows != NULL && (out = json_array()) == NULL) {
+		r = CUSTODY_ERR_NOMEM;
+		goto out;
+	}
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (out == NULL)
+			continue;
+		if ((row = store_row_json(q)) == NULL ||
+		    json_array_append_new(out, row) != 0) {
+			r = CUSTODY_ERR_NOMEM;
+			goto out;
+		}
+	}
+	if ((r = rc == SQLITE_DONE ? 0 : store_err(rc)) != 0)
+		goto out;
+	if (rows != NULL) {
+		*rows = out;
+		out = NULL;
+	}
+out:
+	json_decref(out);
+	sqlite3_finalize(q);
+	return r;
+}
+
+int
+store_changes(struct store *st)
+{
+	return sqlite3_changes(st->db);
 }

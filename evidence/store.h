@@ -14,7 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION	1
+#include <jansson.h>
+
+#define STORE_SCHEMA_VERSION	2
 
 #define STORE_RDONLY	0x01	/* never write; refuse a missing file */
 #define STORE_CREATE	0x02	/* create a new database (O_EXCL, 0600) */
@@ -83,6 +85,24 @@ int	store_iter_next(struct store_iter *it);
 int64_t	store_iter_int(struct store_iter *it, int col);
 const void *store_iter_blob(struct store_iter *it, int col, size_t *len);
 void	store_iter_free(struct store_iter *it);	/* accepts NULL */
+
+/*
+ * Runs one SQL statement with parameters bound from params (a JSON array
+ * of strings, integers, booleans and nulls; NULL for none).  If rows is
+ * not NULL, sets it to a new array of objects, one per result row, keyed
+ * by column name (integers, strings, nulls).  The projection tables
+ * (users, devices, cases) are reached through this; the log tables only
+ * through the functions above.  Returns 0, CUSTODY_ERR_EXISTS for a
+ * constraint violation, or another error.
+ */
+int	store_sql(struct store *st, const char *sql, json_t *params,
+	    json_t **rows);
+/* Rows changed by the last statement. */
+int	store_changes(struct store *st);
+
+/* Indexes event seq under a subject (kind "device", "case", "user"). */
+int	store_subject_add(struct store *st, uint64_t seq, const char *kind,
+	    const char *id);
 
 /* The last SQLite error message, for logs (never contains secrets). */
 const char *store_errmsg(struct store *st);

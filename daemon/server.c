@@ -1,0 +1,282 @@
+/*
+ * server.c -- the socket and the event loop.
+ *
+ * A SOCK_SEQPACKET listening socket; each message is one request, read
+ * whole (a message over DAEMON_MAX_MSG is answered "too_large").  The loop
+ * polls with no timeout while no client is connected, so an idle daemon
+ * never wakes; with clients connected it wakes only to close the ones that
+ * stayed silent longer than client_timeout.  SIGTERM and SIGINT arrive
+ * through a signalfd and stop the loop between requests, so nothing is
+ * ever half-written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "daemon/daemon.h"
+
+struct client {
+	int	fd;
+	uid_t	uid;
+	gid_t	gid;
+	pid_t	pid;
+	int64_t	last;	/* monotonic ms of the last message */
+};
+
+/* Tells systemd we are ready, with the plain NOTIFY_SOCKET protocol. */
+static void
+notify(const char *state)
+{
+	struct sockaddr_un sa;
+	const char *path = getenv("NOTIFY_SOCKET");
+	socklen_t len;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+	    strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (path[0] == '@')
+		sa.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+	    strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	(void)sendto(fd, state, strlen(state), MSG_NOSIGNAL,
+	    (struct sockaddr *)&sa, len);
+	close(fd);
+}
+
+/* Binds the socket, replacing a stale one but never a live daemon's. */
+static int
+server_listen(const struct config *cfg, char *err, size_t errlen)
+{
+	struct sockaddr_un sa;
+	struct group *gr;
+	int fd, probe;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(cfg->socket) >= sizeof(sa.sun_path))
+		return custody_fail(err, errlen, CUSTODY_ERR_INVAL, "socket "
+		    "path %s is too long", cfg->socket);
+	memcpy(sa.sun_path, cfg->socket, strlen(cfg->socket) + 1);
+	if ((probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) != -1) {
+		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+			close(probe);
+			return custody_fail(err, errlen, CUSTODY_ERR_EXISTS,
+			    "another custodyd is listening on %s", cfg->socket);
+		}
+		close(probe);
+	}
+	(void)unlink(cfg->socket);
+	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 ||
+	    chmod(cfg->socket, 0660) == -1 || listen(fd, 64) == -1) {
+		int e = errno;
+
+		if (fd != -1)
+			close(fd);
+		return custody_fail(err, errlen, CUSTODY_ERR_IO, "cannot listen "
+		    "on %s: %s", cfg->socket, strerror(e));
+	}
+	if (cfg->socket_group[0] != '\0' &&
+	    ((gr = getgrnam(cfg->socket_group)) == NULL ||
+	    chown(cfg->socket, (uid_t)-1, gr->gr_gid) == -1))
+		dlog("cannot give %s to group %s", cfg->socket,
+		    cfg->socket_group);
+	return fd;
+}
+
+static void
+client_reply(struct client *c, const char *msg, size_t len)
+{
+	if (send(c->fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+		/* A client that does not read its answers is dropped. */
+		dlog("dropping client pid %ld: %s", (long)c->pid,
+		    strerror(errno));
+		close(c->fd);
+		c->fd = -1;
+	}
+}
+
+static void
+client_accept(int lfd, struct client *cl, int max, int *n)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC |
+	    SOCK_NONBLOCK)) != -1) {
+		if (*n >= max || getsockopt(fd, SOL_SOCKET, SO_PEERCRED,
+		    &cred, &len) == -1) {
+			static const char busy[] = "{\"ok\":false,\"error\":"
+			    "{\"code\":\"internal\",\"message\":\"too many "
+			    "clients; try again\"}}";
+
+			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL |
+			    MSG_DONTWAIT);
+			close(fd);
+			continue;
+		}
+		cl[*n].fd = fd;
+		cl[*n].uid = cred.uid;
+		cl[*n].gid = cred.gid;
+		cl[*n].pid = cred.pid;
+		cl[*n].last = daemon_mono_ms();
+		(*n)++;
+	}
+}
+
+static void
+client_read(struct daemon *d, struct client *c, char *buf)
+{
+	static const char big[] = "{\"ok\":false,\"error\":{\"code\":"
+	    "\"too_large\",\"message\":\"request over 65536 bytes\"}}";
+	char *out;
+	size_t outlen = 0;
+	ssize_t n;
+
+	n = recv(c->fd, buf, DAEMON_MAX_MSG + 1, MSG_TRUNC | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		close(c->fd);
+		c->fd = -1;
+		return;
+	}
+	c->last = daemon_mono_ms();
+	if (n > DAEMON_MAX_MSG) {
+		client_reply(c, big, sizeof(big) - 1);
+		return;
+	}
+	if ((out = dispatch(d, buf, (size_t)n, c->uid, c->gid, c->pid,
+	    &outlen)) == NULL) {
+		close(c->fd);
+		c->fd = -1;
+		return;
+	}
+	client_reply(c, out, outlen);
+	free(out);
+}
+
+static int
+signals_fd(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &set, NULL) == -1)
+		return -1;
+	(void)signal(SIGPIPE, SIG_IGN);
+	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Milliseconds until the next silent client must go, or -1 for none. */
+static int
+next_timeout(const struct daemon *d, const struct client *cl, int n)
+{
+	int64_t now = daemon_mono_ms(), first = INT64_MAX;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (cl[i].last < first)
+			first = cl[i].last;
+	if (first == INT64_MAX)
+		return -1;
+	first += (int64_t)d->cfg.client_timeout * 1000 - now;
+	return first < 0 ? 0 : first > 3600000 ? 3600000 : (int)first;
+}
+
+int
+server_run(struct daemon *d, char *err, size_t errlen)
+{
+	struct client *cl = NULL;
+	struct pollfd *pf = NULL;
+	char *buf = NULL;
+	int lfd, sfd = -1, n = 0, i, j, stop = 0, r = 0, max;
+
+	max = d->cfg.max_clients;
+	if ((lfd = server_listen(&d->cfg, err, errlen)) < 0)
+		return lfd;
+	if ((sfd = signals_fd()) == -1 ||
+	    (cl = calloc((size_t)max, sizeof(*cl))) == NULL ||
+	    (pf = calloc((size_t)max + 2, sizeof(*pf))) == NULL ||
+	    (buf = malloc(DAEMON_MAX_MSG + 1)) == NULL) {
+		r = custody_fail(err, errlen, CUSTODY_ERR_NOMEM, "cannot set "
+		    "up the event loop");
+		goto out;
+	}
+	dlog("serving %s on %s", custody_log_origin(d->log), d->cfg.socket);
+	notify("READY=1");
+	while (!stop) {
+		pf[0].fd = lfd;
+		pf[0].events = POLLIN;
+		pf[1].fd = sfd;
+		pf[1].events = POLLIN;
+		for (i = 0; i < n; i++) {
+			pf[i + 2].fd = cl[i].fd;
+			pf[i + 2].events = POLLIN;
+			pf[i + 2].revents = 0;
+		}
+		if (poll(pf, (nfds_t)n + 2, next_timeout(d, cl, n)) == -1 &&
+		    errno != EINTR) {
+			r = custody_fail(err, errlen, CUSTODY_ERR_IO, "poll: %s",
+			    strerror(errno));
+			break;
+		}
+		if (pf[1].revents & POLLIN) {
+			struct signalfd_siginfo si;
+
+			if (read(sfd, &si, sizeof(si)) == sizeof(si) &&
+			    si.ssi_signo != SIGHUP)
+				stop = 1;
+		}
+		for (i = 0; i < n; i++) {
+			if (pf[i + 2].revents & (POLLIN | POLLHUP | POLLERR))
+				client_read(d, &cl[i], buf);
+			else if (daemon_mono_ms() - cl[i].last >=
+			    (int64_t)d->cfg.client_timeout * 1000) {
+				close(cl[i].fd);
+				cl[i].fd = -1;
+			}
+		}
+		for (i = j = 0; i < n; i++)
+			if (cl[i].fd != -1)
+				cl[j++] = cl[i];
+		n = j;
+		if (pf[0].revents & POLLIN)
+			client_accept(lfd, cl, max, &n);
+	}
+	notify("STOPPING=1");
+	dlog("stopping after %llu requests", (unsigned long long)d->requests);
+out:
+	for (i = 0; i < n; i++)
+		close(cl[i].fd);
+	free(cl);
+	free(pf);
+	free(buf);
+	if (sfd != -1)
+		close(sfd);
+	close(lfd);
+	(void)unlink(d->cfg.socket);
+	return r;
+}
