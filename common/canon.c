@@ -162,9 +162,19 @@ encode_object(struct buf *b, const json_t *v, int depth)
 
 	if (n > 0 && (keys = calloc(n, sizeof(*keys))) == NULL)
 		return CUSTODY_ERR_NOMEM;
-	json_object_foreach((json_t *)v, k, val)
+	json_object_foreach((json_t *)v, k, val) {
+#if JANSSON_VERSION_HEX >= 0x020e00
+		/* jansson 2.14 keys may hold a NUL; strlen would cut them. */
+		if (json_object_iter_key_len(json_object_key_to_iter(k)) !=
+		    strlen(k)) {
+			free(keys);
+			return CUSTODY_ERR_INVAL;
+		}
+#endif
 		keys[i++] = k;
-	qsort(keys, n, sizeof(*keys), key_cmp);
+	}
+	if (n > 1)
+		qsort(keys, n, sizeof(*keys), key_cmp);
 	r = buf_putc(b, '{');
 	for (i = 0; r == 0 && i < n; i++) {
 		if (i > 0 && (r = buf_putc(b, ',')) != 0)
@@ -187,7 +197,7 @@ encode_value(struct buf *b, const json_t *v, int depth)
 	size_t i;
 	int r;
 
-	if (depth > CANON_MAX_DEPTH)
+	if (v == NULL || depth > CANON_MAX_DEPTH)
 		return CUSTODY_ERR_INVAL;
 	switch (json_typeof(v)) {
 	case JSON_OBJECT:
@@ -328,15 +338,22 @@ cc_string_char(struct cc *c, uint32_t *cp)
 
 /* Skips a string starting at its opening quote. */
 static int
-cc_string(struct cc *c)
+cc_string(struct cc *c, int key)
 {
 	uint32_t cp;
+	size_t at;
 	int r;
 
 	c->i++;		/* opening quote */
-	while ((r = cc_string_char(c, &cp)) == 1)
-		;
-	return r;
+	for (;;) {
+		at = c->i;
+		if ((r = cc_string_char(c, &cp)) != 1)
+			return r;
+		if (key && cp == 0) {
+			c->i = at;
+			return cc_fail(c, "U+0000 in a key");
+		}
+	}
 }
 
 /*
@@ -414,7 +431,7 @@ cc_object(struct cc *c, int depth, struct canon_info *top)
 		if (c->i >= c->n || c->p[c->i] != '"')
 			return cc_fail(c, "expected a key");
 		key = c->i;
-		if ((r = cc_string(c)) != 0)
+		if ((r = cc_string(c, 1)) != 0)
 			return r;
 		if (!first && cc_key_cmp(c, prev, key) >= 0) {
 			c->i = key;
@@ -491,7 +508,7 @@ cc_value(struct cc *c, int depth, struct canon_info *top)
 			return cc_fail(c, "expected ',' or ']'");
 		}
 	case '"':
-		return cc_string(c);
+		return cc_string(c, 0);
 	case 't':
 		return cc_literal(c, "true");
 	case 'f':

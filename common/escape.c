@@ -30,42 +30,53 @@ escape_utf8(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
+/* The escaped form of the element at p (n bytes left) in tmp; its length. */
+static size_t
+escape_one(const unsigned char *p, size_t n, char tmp[8], size_t *k)
+{
+	uint32_t cp;
+
+	*k = 1;
+	if (p[0] == '\n')
+		return memcpy(tmp, "\\n", 2), 2;
+	if (p[0] == '\t')
+		return memcpy(tmp, "\\t", 2), 2;
+	if (p[0] == '\\')
+		return memcpy(tmp, "\\\\", 2), 2;
+	if (p[0] < 0x20 || p[0] == 0x7f)
+		return (size_t)snprintf(tmp, 8, "\\x%02x", p[0]);
+	if (p[0] < 0x80) {
+		tmp[0] = (char)p[0];
+		return 1;
+	}
+	if ((*k = escape_utf8(p, n, &cp)) == 0) {
+		*k = 1;
+		return (size_t)snprintf(tmp, 8, "\\x%02x", p[0]);
+	}
+	if (cp < 0xa0 || cp == 0x2028 || cp == 0x2029 ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069))
+		return (size_t)snprintf(tmp, 8, "\\u%04x", cp);
+	memcpy(tmp, p, *k);
+	return *k;
+}
+
 char *
 escape_text(const char *s, size_t len, char *out, size_t outlen)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char tmp[8];
-	size_t i = 0, o = 0, k, tl;
-	uint32_t cp;
+	size_t i, o = 0, k, tl, total = 0, reserve;
 
 	if (outlen == 0)
 		return out;
-	while (i < len) {
-		k = 1;
-		if (p[i] == '\n')
-			memcpy(tmp, "\\n", tl = 2);
-		else if (p[i] == '\t')
-			memcpy(tmp, "\\t", tl = 2);
-		else if (p[i] == '\\')
-			memcpy(tmp, "\\\\", tl = 2);
-		else if (p[i] < 0x20 || p[i] == 0x7f)
-			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", p[i]);
-		else if (p[i] < 0x80)
-			tmp[0] = (char)p[i], tl = 1;
-		else if ((k = escape_utf8(p + i, len - i, &cp)) == 0) {
-			k = 1;
-			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\x%02x", p[i]);
-		} else if (cp < 0xa0 || cp == 0x2028 || cp == 0x2029 ||
-		    (cp >= 0x202a && cp <= 0x202e) ||
-		    (cp >= 0x2066 && cp <= 0x2069))
-			tl = (size_t)snprintf(tmp, sizeof(tmp), "\\u%04x", cp);
-		else {
-			memcpy(tmp, p + i, k);
-			tl = k;
-		}
-		if (o + tl + 4 > outlen) {
+	for (i = 0; i < len; i += k)
+		total += escape_one(p + i, len - i, tmp, &k);
+	/* Room for "..." only matters if the whole does not fit. */
+	reserve = total < outlen ? 1 : 4;
+	for (i = 0; i < len; i += k) {
+		tl = escape_one(p + i, len - i, tmp, &k);
+		if (o + tl + reserve > outlen) {
 			if (outlen >= 4) {
-				o = o + 3 < outlen ? o : outlen - 4;
 				memcpy(out + o, "...", 3);
 				o += 3;
 			}
@@ -73,8 +84,7 @@ escape_text(const char *s, size_t len, char *out, size_t outlen)
 		}
 		memcpy(out + o, tmp, tl);
 		o += tl;
-		i += k;
 	}
-	out[o < outlen ? o : outlen - 1] = '\0';
+	out[o] = '\0';
 	return out;
 }

@@ -1,4 +1,5 @@
 /* timefmt.c -- UTC timestamps with a local offset. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -49,11 +50,19 @@ custody_time_now(struct custody_time *t)
 int
 custody_time_parse(const char *s, int64_t *ms)
 {
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
 	struct tm tm;
 	int y, mo, d, h, mi, sec, milli, used = 0;
 	time_t secs;
+	size_t i;
 
-	if (strlen(s) != 24 ||
+	if (strlen(s) != 24)
+		return CUSTODY_ERR_INVAL;
+	for (i = 0; i < 24; i++)
+		if (shape[i] == 'd' ? !isdigit((unsigned char)s[i]) :
+		    s[i] != shape[i])
+			return CUSTODY_ERR_INVAL;
+	if (
 	    sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d.%3dZ%n", &y, &mo, &d, &h, &mi,
 	    &sec, &milli, &used) != 7 || used != 24)
 		return CUSTODY_ERR_INVAL;
@@ -68,6 +77,10 @@ custody_time_parse(const char *s, int64_t *ms)
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
 	if ((secs = timegm(&tm)) == (time_t)-1)
+		return CUSTODY_ERR_INVAL;
+	/* timegm rolls Feb 30 over into March: refuse what it changed. */
+	if (tm.tm_year != y - 1900 || tm.tm_mon != mo - 1 || tm.tm_mday != d ||
+	    tm.tm_hour != h || tm.tm_min != mi || tm.tm_sec != sec)
 		return CUSTODY_ERR_INVAL;
 	*ms = (int64_t)secs * 1000 + milli;
 	return 0;

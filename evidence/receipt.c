@@ -125,6 +125,12 @@ receipt_field(struct receipt *rc, const char *name, const char *val,
 	uint8_t fpr[32];
 	char *end;
 
+	unsigned int bit = strcmp(name, "custody-receipt") == 0 ? 1 :
+	    strcmp(name, "event") == 0 ? 2 : strcmp(name, "leaf") == 0 ? 4 :
+	    strcmp(name, "key") == 0 ? 8 : strcmp(name, "action") == 0 ? 16 : 0;
+
+	if (*seen & bit)
+		return -1;	/* a field given twice */
 	if (strcmp(name, "custody-receipt") == 0) {
 		*seen |= 1;
 		return strcmp(val, "1") == 0 ? 0 : -1;
@@ -137,6 +143,7 @@ receipt_field(struct receipt *rc, const char *name, const char *val,
 		rc->seq = n;
 		return *end == '\0' && n < (1ULL << 62) ? 0 : -1;
 	} else if (strcmp(name, "action") == 0) {
+		*seen |= 16;
 		if (strlen(val) >= sizeof(rc->action))
 			return -1;
 		memcpy(rc->action, val, strlen(val) + 1);
@@ -158,7 +165,7 @@ int
 receipt_parse(const char *text, size_t len, struct receipt *rc, char *err,
     size_t errlen)
 {
-	char line[512], *colon, *val;
+	char line[512], *colon, *val, *q;
 	const char *p = text, *end = text + len, *nl;
 	unsigned int seen = 0;
 	size_t ll;
@@ -197,16 +204,23 @@ receipt_parse(const char *text, size_t len, struct receipt *rc, char *err,
 			    "not a custody receipt: line %d: bad %s", lineno,
 			    line);
 	}
-	if (seen != 15)
+	if ((seen & 15) != 15)
 		return custody_fail(err, errlen, CUSTODY_ERR_INVAL, "not a "
 		    "custody receipt: it needs custody-receipt, event, leaf "
 		    "and key lines");
-	if ((r = note_parse_checkpoint(p, (size_t)(end - p), &rc->cp, err,
-	    errlen)) != 0)
+	/* The note as signed: CRLF (a receipt saved on Windows) as LF. */
+	if ((rc->note = malloc((size_t)(end - p) + 1)) == NULL)
+		return CUSTODY_ERR_NOMEM;
+	for (q = rc->note; p < end; p++)
+		if (*p != '\r' || p + 1 == end || p[1] != '\n')
+			*q++ = *p;
+	*q = '\0';
+	if ((r = note_parse_checkpoint(rc->note, (size_t)(q - rc->note),
+	    &rc->cp, err, errlen)) != 0) {
+		receipt_clear(rc);
 		return custody_fail(err, errlen, CUSTODY_ERR_INVAL, "not a "
 		    "custody receipt: its checkpoint is malformed");
-	if ((rc->note = strndup(p, (size_t)(end - p))) == NULL)
-		return CUSTODY_ERR_NOMEM;
+	}
 	if (rc->seq >= rc->cp.size) {
 		receipt_clear(rc);
 		return custody_fail(err, errlen, CUSTODY_ERR_INVAL, "not a "

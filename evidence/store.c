@@ -124,6 +124,21 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  id TEXT NOT NULL,"
 	"  seq INTEGER NOT NULL REFERENCES events(seq),"
 	"  PRIMARY KEY (kind, id, seq)) WITHOUT ROWID;",
+
+	/* 3: INSERT OR REPLACE deletes without firing DELETE triggers. */
+	"CREATE TRIGGER station_nr BEFORE INSERT ON station"
+	"  WHEN EXISTS (SELECT 1 FROM station) BEGIN"
+	"  SELECT RAISE(ABORT, 'station row is write-once'); END;"
+	"CREATE TRIGGER events_nr BEFORE INSERT ON events"
+	"  WHEN EXISTS (SELECT 1 FROM events WHERE seq = NEW.seq) BEGIN"
+	"  SELECT RAISE(ABORT, 'the custody log is append-only'); END;"
+	"CREATE TRIGGER tree_nr BEFORE INSERT ON tree"
+	"  WHEN EXISTS (SELECT 1 FROM tree WHERE level = NEW.level AND"
+	"  idx = NEW.idx) BEGIN"
+	"  SELECT RAISE(ABORT, 'the custody log is append-only'); END;"
+	"CREATE TRIGGER checkpoints_nr BEFORE INSERT ON checkpoints"
+	"  WHEN EXISTS (SELECT 1 FROM checkpoints WHERE size = NEW.size)"
+	"  BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;",
 };
 
 enum {
@@ -248,6 +263,22 @@ fail:
 	    "%lld: %s", (long long)version + 1, store_errmsg(st));
 }
 
+/* A non-empty -wal beside path with no -shm: SQLite would create one. */
+static int
+store_wal_without_shm(const char *path)
+{
+	char side[4200];
+	struct stat sb;
+	int n;
+
+	n = snprintf(side, sizeof(side), "%s-wal", path);
+	if (n < 0 || (size_t)n >= sizeof(side) || stat(side, &sb) == -1 ||
+	    sb.st_size == 0)
+		return 0;
+	memcpy(side + n - 3, "shm", 3);
+	return stat(side, &sb) == -1;
+}
+
 /* Checks the file before SQLite sees it, for errors a person can act on. */
 static int
 store_precheck(const char *path, int flags, char *err, size_t errlen)
@@ -275,6 +306,12 @@ store_precheck(const char *path, int flags, char *err, size_t errlen)
 	if (!S_ISREG(sb.st_mode))
 		return custody_fail(err, errlen, CUSTODY_ERR_CORRUPT,
 		    "%s is not a regular file; give the database file", path);
+	if ((flags & STORE_RDONLY) && store_wal_without_shm(path))
+		return custody_fail(err, errlen, CUSTODY_ERR_PERM,
+		    "%s-wal holds changes not yet in %s and there is no "
+		    "-shm file; reading it would create one.  Copy a live "
+		    "station with sqlite3's .backup, or open it read-write "
+		    "once", path, path);
 	if (access(path, (flags & STORE_RDONLY) ? R_OK : R_OK | W_OK) == -1)
 		return custody_fail(err, errlen, CUSTODY_ERR_PERM,
 		    "cannot read database %s: %s; run as the station user "
@@ -333,12 +370,12 @@ store_configure(struct store *st, int flags, char *err, size_t errlen)
 		return custody_fail(err, errlen, CUSTODY_ERR_CORRUPT,
 		    "not a custody database (no schema); check the path");
 	if (!(flags & STORE_RDONLY)) {
-		if ((r = store_exec(st, rw_pragmas)) != 0)
-			return custody_fail(err, errlen, r, "cannot configure "
-			    "the database: %s", store_errmsg(st));
 		if (version == 0 && !(flags & STORE_CREATE))
 			return custody_fail(err, errlen, CUSTODY_ERR_CORRUPT,
 			    "not a custody database (no schema)");
+		if ((r = store_exec(st, rw_pragmas)) != 0)
+			return custody_fail(err, errlen, r, "cannot configure "
+			    "the database: %s", store_errmsg(st));
 		if ((r = store_migrate(st, version, err, errlen)) != 0)
 			return r;
 	}
