@@ -567,45 +567,30 @@ note_parse_checkpoint(const char *note, size_t len,
 	return 0;
 }
 
+/* The first four bytes of a SPKI hash, big-endian. */
+static uint32_t
+note_id_from(const uint8_t *md)
+{
+	return (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 |
+	    (uint32_t)md[2] << 8 | (uint32_t)md[3];
+}
+
 /* The signed-note key ID of pub: SHA-256(DER SPKI)[:4], big-endian. */
 int
 note_key_id(const struct sign_pub *pub, uint32_t *id)
 {
-	uint8_t		*der = NULL, md[32];
-	size_t		 len = 0;
-	unsigned int	 mdlen = 0;
-	int		 r;
-
 	if (pub == NULL || id == NULL)
 		return CUSTODY_ERR_INVAL;
-	if ((r = sign_pub_to_der(pub, &der, &len)) != 0)
-		goto out;
-	if (EVP_Digest(der, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md)) {
-		ERR_clear_error();
-		r = CUSTODY_ERR_CRYPTO;
-		goto out;
-	}
-	*id = (uint32_t)md[0] << 24 | (uint32_t)md[1] << 16 |
-	    (uint32_t)md[2] << 8 | (uint32_t)md[3];
-	r = 0;
- out:
-	free(der);
-	return r;
+	*id = note_id_from(sign_pub_spki_sha256(pub));
+	return 0;
 }
 
 /* The key ID of key's public half. */
 static int
 note_key_id_of(const struct sign_key *key, uint32_t *id)
 {
-	struct sign_pub	*pub = NULL;
-	int		 r;
-
-	if ((r = sign_key_public(key, &pub)) != 0)
-		return r;
-	r = note_key_id(pub, id);
-	sign_pub_free(pub);
-	return r;
+	*id = note_id_from(sign_key_spki_sha256(key));
+	return 0;
 }
 
 /*

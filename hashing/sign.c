@@ -44,11 +44,52 @@
 
 struct sign_key {
 	EVP_PKEY	*pkey;
+	uint8_t		 spki[32];	/* SHA-256 of the DER SPKI */
 };
 
 struct sign_pub {
 	EVP_PKEY	*pkey;
+	uint8_t		 spki[32];
 };
+
+/*
+ * SHA-256 of pk's DER SubjectPublicKeyInfo, computed once when a key
+ * object is made: it names the key (signed-note key IDs, fingerprints) on
+ * every checkpoint, and re-encoding the key each time cost most of an
+ * append's CPU.
+ */
+static int
+spki_sha256(EVP_PKEY *pk, uint8_t out[32])
+{
+	unsigned char *der = NULL;
+	unsigned int mdlen = 0;
+	int len, ok;
+
+	if ((len = i2d_PUBKEY(pk, &der)) <= 0) {
+		ERR_clear_error();
+		return CUSTODY_ERR_CRYPTO;
+	}
+	ok = EVP_Digest(der, (size_t)len, out, &mdlen, EVP_sha256(), NULL) ==
+	    1 && mdlen == 32;
+	OPENSSL_free(der);
+	if (!ok) {
+		ERR_clear_error();
+		return CUSTODY_ERR_CRYPTO;
+	}
+	return 0;
+}
+
+const uint8_t *
+sign_key_spki_sha256(const struct sign_key *key)
+{
+	return key->spki;
+}
+
+const uint8_t *
+sign_pub_spki_sha256(const struct sign_pub *pub)
+{
+	return pub->spki;
+}
 
 /*
  * PEM password callback that never prompts: an encrypted key file is
@@ -103,8 +144,14 @@ pub_wrap(EVP_PKEY *pk, struct sign_pub **out)
 {
 	struct sign_pub *pub;
 
+	int r;
+
 	if ((pub = calloc(1, sizeof(*pub))) == NULL)
 		return CUSTODY_ERR_NOMEM;
+	if ((r = spki_sha256(pk, pub->spki)) != 0) {
+		free(pub);
+		return r;
+	}
 	pub->pkey = pk;
 	*out = pub;
 	return 0;
@@ -249,6 +296,8 @@ sign_key_generate(struct sign_key **out)
 		r = CUSTODY_ERR_CRYPTO;
 		goto out;
 	}
+	if ((r = spki_sha256(key->pkey, key->spki)) != 0)
+		goto out;
 	*out = key;
 	key = NULL;
 	r = 0;
@@ -438,7 +487,10 @@ sign_key_load(const char *path, struct sign_key **out,
 	}
 	key->pkey = pk;
 	pk = NULL;
+	if ((r = spki_sha256(key->pkey, key->spki)) != 0)
+		goto out;
 	*out = key;
+	key = NULL;
 	r = 0;
  out:
 	if (buf != NULL) {

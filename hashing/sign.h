@@ -46,6 +46,13 @@ int	sign_pub_from_der(const uint8_t *der, size_t len,
 	    struct sign_pub **out);
 void	sign_pub_free(struct sign_pub *pub);	/* accepts NULL */
 
+/*
+ * SHA-256 of the key's DER SubjectPublicKeyInfo (32 bytes), computed
+ * once when the object was made.
+ */
+const uint8_t	*sign_key_spki_sha256(const struct sign_key *key);
+const uint8_t	*sign_pub_spki_sha256(const struct sign_pub *pub);
+
 /* Signs msg (SHA-256 inside).  sig holds SIGN_MAX_SIG bytes. */
 int	sign_data(const struct sign_key *key, const void *msg, size_t len,
 	    uint8_t *sig, size_t *siglen);
