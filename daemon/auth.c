@@ -57,9 +57,9 @@
 #define AUTH_LOG2N_MAX		22
 #define AUTH_R_MAX		32
 #define AUTH_P_MAX		16
-#define AUTH_NUM_DIGITS		2	/* every range above ends below 100 */
+#define AUTH_NUM_DIGITS		2	/* the ranges end below 100 */
 #define AUTH_MAXMEM_SLACK	(1024 * 1024)
-#define AUTH_USER_MIN		3	/* shorter user names are not searched */
+#define AUTH_USER_MIN		3	/* shorter names: not searched */
 #define AUTH_POLICY_REFUSED	(-1)
 
 /* Generated from daemon/common-passwords.txt: lowercase, NULL-terminated. */
@@ -175,8 +175,7 @@ auth_hash(const char *password, size_t len, const struct auth_cost *c,
 
 	if (out != NULL && outlen > 0)
 		out[0] = '\0';
-	if (out == NULL || (password == NULL && len > 0) ||
-	    !auth_cost_valid(c))
+	if (out == NULL || (password == NULL && len > 0) || !auth_cost_valid(c))
 		return CUSTODY_ERR_INVAL;
 	if (outlen < AUTH_HASH_MAX)
 		return CUSTODY_ERR_RANGE;
@@ -242,8 +241,7 @@ auth_parse_uint(const char **sp, const char *name, unsigned int *out)
  * -1; out is zeroed on failure.
  */
 static int
-auth_b64_decode(const char *s, size_t slen, unsigned char *out,
-    size_t outlen)
+auth_b64_decode(const char *s, size_t slen, unsigned char *out, size_t outlen)
 {
 	unsigned char buf[3 * AUTH_KEY_B64 / 4];
 	char again[AUTH_KEY_B64 + 1];
@@ -382,8 +380,7 @@ auth_eq_fold(const char *s, size_t len, const char *word)
 
 /* 1 if the len bytes at s contain needle (nlen > 0), ASCII case folded. */
 static int
-auth_contains_fold(const char *s, size_t len, const char *needle,
-    size_t nlen)
+auth_contains_fold(const char *s, size_t len, const char *needle, size_t nlen)
 {
 	size_t i, j;
 

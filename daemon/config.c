@@ -145,5 +145,10 @@ config_load(const char *path, struct config *c, char *err, size_t errlen)
 		}
 	}
 	fclose(fp);
+	/* scrypt needs N < 2^(16 r). */
+	if (r == 0 && c->kdf.log2n >= 16 * c->kdf.r)
+		r = custody_fail(err, errlen, CUSTODY_ERR_INVAL, "%s: kdf_log2n "
+		    "%u is too large for kdf_r %u (scrypt needs N < 2^(16 r)); "
+		    "see custody.conf(5)", path, c->kdf.log2n, c->kdf.r);
 	return r;
 }

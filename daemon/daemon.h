@@ -60,6 +60,7 @@ struct daemon {
 	struct store	*st;
 	struct session	 sessions[DAEMON_MAX_SESSIONS];
 	uint64_t	 requests;
+	char		 dummy_hash[AUTH_HASH_MAX];	/* for unknown users */
 };
 
 struct req {

@@ -83,7 +83,8 @@ h_station_status(struct req *r)
 	if (auth_cost_weak(&r->d->cfg.kdf))
 		json_array_append_new(warn, json_string("password hashing is "
 		    "weaker than the shipped scrypt cost (N=2^17, r=8, p=1); "
-		    "set kdf_log2n = 17 in custody.conf"));
+		    "set kdf_log2n = 17, kdf_r = 8, kdf_p = 1 in "
+		    "custody.conf"));
 	if (req_sql(r, "SELECT size, time FROM checkpoints ORDER BY size DESC "
 	    "LIMIT 1", NULL, &rows) != 0) {
 		json_decref(warn);

@@ -192,7 +192,15 @@ main(int argc, char **argv)
 	d->st = station_store(d->station);
 	if (auth_cost_weak(&d->cfg.kdf))
 		dlog("warning: password hashing is weaker than shipped "
-		    "(kdf_log2n %u)", d->cfg.kdf.log2n);
+		    "(kdf_log2n %u, kdf_r %u, kdf_p %u)", d->cfg.kdf.log2n,
+		    d->cfg.kdf.r, d->cfg.kdf.p);
+	if (auth_hash("custodyd: no such user", 22, &d->cfg.kdf,
+	    d->dummy_hash, sizeof(d->dummy_hash)) != 0) {
+		(void)snprintf(err, sizeof(err), "cannot hash with the "
+		    "configured scrypt cost; check kdf_* in custody.conf");
+		station_close(d->station);
+		goto fail;
+	}
 	e = server_run(d, err, sizeof(err));
 	station_close(d->station);
 	OPENSSL_cleanse(d->sessions, sizeof(d->sessions));

@@ -6,6 +6,12 @@
  * SQLite transaction; commit signs the new root as a checkpoint and stores
  * it in the same transaction, so a crash leaves either all of a request or
  * none of it.
+ *
+ * The tree's upper levels (LOG_CACHE_LEVEL and above: one hash per 1024
+ * events, 32 KiB per million) are also kept in memory, so a proof reads
+ * about the same number of stored nodes from a log of a thousand events
+ * as from one of a million.  Invariant: cache.n[l] <= frontier.size >> l,
+ * and every cached hash equals the stored node.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,8 +23,17 @@
 #include "common/timefmt.h"
 #include "evidence/log.h"
 
+#define LOG_CACHE_LEVEL	10
+
+struct node_cache {
+	uint8_t		(*h[MERKLE_MAX_LEVELS])[32];
+	uint64_t	n[MERKLE_MAX_LEVELS];	/* nodes 0..n-1 are held */
+	uint64_t	cap[MERKLE_MAX_LEVELS];
+};
+
 struct custody_log {
 	struct store		*st;
+	struct node_cache	 cache;
 	const struct sign_key	*key;
 	struct sign_pub		*pub;
 	char			 origin[NOTE_MAX_ORIGIN + 1];
@@ -27,6 +42,99 @@ struct custody_log {
 	struct merkle_frontier	 saved;
 	int			 open;	/* a transaction is under way */
 };
+
+/* Holds node (level, index) in the cache; index is at most n[level]. */
+static int
+cache_put(struct node_cache *c, unsigned int level, uint64_t index,
+    const uint8_t hash[32])
+{
+	uint8_t (*nh)[32];
+	uint64_t ncap;
+
+	if (level < LOG_CACHE_LEVEL || index > c->n[level])
+		return 0;
+	if (index == c->cap[level]) {
+		ncap = c->cap[level] ? c->cap[level] * 2 : 64;
+		if ((nh = realloc(c->h[level], ncap * 32)) == NULL)
+			return CUSTODY_ERR_NOMEM;
+		c->h[level] = nh;
+		c->cap[level] = ncap;
+	}
+	memcpy(c->h[level][index], hash, 32);
+	if (index == c->n[level])
+		c->n[level]++;
+	return 0;
+}
+
+/* Drops cached nodes beyond a tree of size events (after an abort). */
+static void
+cache_trim(struct node_cache *c, uint64_t size)
+{
+	unsigned int l;
+
+	for (l = LOG_CACHE_LEVEL; l < MERKLE_MAX_LEVELS; l++)
+		if (c->n[l] > (size >> l))
+			c->n[l] = size >> l;
+}
+
+static void
+cache_free(struct node_cache *c)
+{
+	unsigned int l;
+
+	for (l = 0; l < MERKLE_MAX_LEVELS; l++)
+		free(c->h[l]);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Fills the cache from the store, level by level, in index order.  A gap
+ * stops that level early: proofs then read the store, and verification
+ * is where a missing node is reported.
+ */
+static int
+cache_load(struct custody_log *log)
+{
+	struct store_iter *it = NULL;
+	unsigned int l;
+	const void *h;
+	size_t hlen;
+	int r = 0;
+
+	for (l = LOG_CACHE_LEVEL; l < MERKLE_MAX_LEVELS &&
+	    (log->frontier.size >> l) > 0; l++) {
+		if ((r = store_iter_nodes(log->st, l, &it)) != 0)
+			return r;
+		while ((r = store_iter_next(it)) == 1 &&
+		    (uint64_t)store_iter_int(it, 0) == log->cache.n[l] &&
+		    log->cache.n[l] < (log->frontier.size >> l)) {
+			h = store_iter_blob(it, 1, &hlen);
+			if (hlen != 32)
+				break;
+			if ((r = cache_put(&log->cache, l, log->cache.n[l],
+			    h)) != 0)
+				break;
+		}
+		store_iter_free(it);
+		it = NULL;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* A merkle_get_fn: the cache first, then the store. */
+static int
+log_node_get(void *ctx, unsigned int level, uint64_t index, uint8_t out[32])
+{
+	struct custody_log *log = ctx;
+
+	if (level < MERKLE_MAX_LEVELS && index < log->cache.n[level]) {
+		memcpy(out, log->cache.h[level][index], 32);
+		return 0;
+	}
+	return store_node_get(log->st, level, index, out);
+}
 
 /* Refuses a key that is not the one the station's certificate names. */
 static int
@@ -81,7 +189,7 @@ custody_log_open(struct store *st, const struct sign_key *key,
 		goto out;
 	if ((r = store_log_size(st, &size)) != 0 ||
 	    (r = merkle_frontier_load(&log->frontier, size, store_node_get,
-	    st)) != 0) {
+	    st)) != 0 || (r = cache_load(log)) != 0) {
 		r = custody_fail(err, errlen, r, "cannot load the log's tree: "
 		    "%s; run custody log verify", custody_strerror(r));
 		goto out;
@@ -102,6 +210,7 @@ custody_log_free(struct custody_log *log)
 	if (log->open)
 		custody_log_abort(log);
 	sign_pub_free(log->pub);
+	cache_free(&log->cache);
 	free(log);
 }
 
@@ -158,6 +267,7 @@ custody_log_abort(struct custody_log *log)
 		return;
 	(void)store_rollback(log->st);
 	log->frontier = log->saved;
+	cache_trim(&log->cache, log->frontier.size);
 	log->open = 0;
 }
 
@@ -165,7 +275,12 @@ static int
 log_emit_node(void *ctx, unsigned int level, uint64_t index,
     const uint8_t hash[32])
 {
-	return store_node_put(ctx, level, index, hash);
+	struct custody_log *log = ctx;
+	int r;
+
+	if ((r = store_node_put(log->st, level, index, hash)) != 0)
+		return r;
+	return cache_put(&log->cache, level, index, hash);
 }
 
 /* Indexes the event under each string-valued subject it names. */
@@ -232,7 +347,7 @@ custody_log_append(struct custody_log *log, const char *action,
 	if ((r = store_event_insert(log->st, s, body, len, leaf, action)) != 0)
 		goto out;
 	if ((r = merkle_frontier_append(&log->frontier, leaf, log_emit_node,
-	    log->st)) != 0)
+	    log)) != 0)
 		goto out;
 	if ((r = log_index_subject(log, s, subject)) != 0)
 		goto out;
@@ -301,10 +416,10 @@ custody_log_proof(struct custody_log *log, uint64_t seq, uint64_t *size,
 			return r;
 	} else if (n > log->frontier.size)
 		return CUSTODY_ERR_RANGE;
-	else if ((r = merkle_root(n, store_node_get, log->st, root)) != 0)
+	else if ((r = merkle_root(n, log_node_get, log, root)) != 0)
 		return r;
-	if ((r = merkle_inclusion_proof(seq, n, store_node_get, log->st,
-	    path, path_len)) != 0)
+	if ((r = merkle_inclusion_proof(seq, n, log_node_get, log, path,
+	    path_len)) != 0)
 		return r;
 	*size = n;
 	return 0;

@@ -221,10 +221,13 @@ verify_run(struct vstate *v, struct store_iter *ev, struct vcheck *c,
 			    (unsigned long long)rc->seq);
 		if ((r = merkle_frontier_append(&f, leaf, verify_node, v)) != 0)
 			return r;
-		merkle_frontier_root(&f, root);
 		if (c->more && c->size < f.size)
 			return vfail(v, "checkpoint at size %llu does not fall "
 			    "on an event boundary", (unsigned long long)c->size);
+		/* The root is only needed where something is compared. */
+		if ((c->more && c->size == f.size) ||
+		    (rc != NULL && f.size == rc->cp.size))
+			merkle_frontier_root(&f, root);
 		if (c->more && c->size == f.size) {
 			if ((r = verify_checkpoint(v, c, pub, res->origin,
 			    root)) != 0)
@@ -243,9 +246,7 @@ verify_run(struct vstate *v, struct store_iter *ev, struct vcheck *c,
 	if (r < 0)
 		return r;
 	res->events = f.size;
-	memcpy(res->root, root, 32);
-	if (f.size == 0)
-		merkle_hash_empty(res->root);
+	merkle_frontier_root(&f, res->root);
 	return 0;
 }
 
