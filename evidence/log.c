@@ -7,8 +7,8 @@
  * it in the same transaction, so a crash leaves either all of a request or
  * none of it.
  *
- * The tree's upper levels (LOG_CACHE_LEVEL and above: one hash per 1024
- * events, 32 KiB per million) are also kept in memory, so a proof reads
+ * The tree's upper levels (LOG_CACHE_LEVEL and above: one hash per 256
+ * events, 128 KiB per million) are also kept in memory, so a proof reads
  * about the same number of stored nodes from a log of a thousand events
  * as from one of a million.  Invariant: cache.n[l] <= frontier.size >> l,
  * and every cached hash equals the stored node.
@@ -23,7 +23,7 @@
 #include "common/timefmt.h"
 #include "evidence/log.h"
 
-#define LOG_CACHE_LEVEL	10
+#define LOG_CACHE_LEVEL	8
 
 struct node_cache {
 	uint8_t		(*h[MERKLE_MAX_LEVELS])[32];
@@ -40,6 +40,8 @@ struct custody_log {
 	char			 fingerprint[SIGN_FPR_HEX];
 	struct merkle_frontier	 frontier;
 	struct merkle_frontier	 saved;
+	uint8_t			 leaves[64];	/* last even leaf, then odd */
+	uint64_t		 even;		/* index of leaves[0..31]+1, 0=none */
 	int			 open;	/* a transaction is under way */
 };
 
@@ -123,12 +125,19 @@ cache_load(struct custody_log *log)
 	return 0;
 }
 
-/* A merkle_get_fn: the cache first, then the store. */
+/* A merkle_get_fn: the frontier, the cache, then the store. */
 static int
 log_node_get(void *ctx, unsigned int level, uint64_t index, uint8_t out[32])
 {
 	struct custody_log *log = ctx;
+	uint64_t n = log->frontier.size;
 
+	/* The tree's right edge is the frontier itself. */
+	if (level < MERKLE_MAX_LEVELS && ((n >> level) & 1) &&
+	    index == (n >> level) - 1) {
+		memcpy(out, log->frontier.hash[level], 32);
+		return 0;
+	}
 	if (level < MERKLE_MAX_LEVELS && index < log->cache.n[level]) {
 		memcpy(out, log->cache.h[level][index], 32);
 		return 0;
@@ -267,6 +276,7 @@ custody_log_abort(struct custody_log *log)
 		return;
 	(void)store_rollback(log->st);
 	log->frontier = log->saved;
+	log->even = 0;
 	cache_trim(&log->cache, log->frontier.size);
 	log->open = 0;
 }
@@ -278,7 +288,17 @@ log_emit_node(void *ctx, unsigned int level, uint64_t index,
 	struct custody_log *log = ctx;
 	int r;
 
-	if ((r = store_node_put(log->st, level, index, hash)) != 0)
+	if (level == 0) {
+		/* Kept until its pair completes a level-1 row. */
+		memcpy(log->leaves + (index & 1) * 32, hash, 32);
+		if ((index & 1) == 0)
+			log->even = index + 1;
+		return 0;
+	}
+	if (level == 1 && log->even != 2 * index + 1 &&
+	    (r = store_node_get(log->st, 0, 2 * index, log->leaves)) != 0)
+		return r;	/* the left leaf came before a restart */
+	if ((r = store_node_put(log->st, level, index, hash, log->leaves)) != 0)
 		return r;
 	return cache_put(&log->cache, level, index, hash);
 }

@@ -55,9 +55,17 @@ int	store_event_insert(struct store *st, uint64_t seq, const char *body,
 int	store_event_get(struct store *st, uint64_t seq, char **body,
 	    size_t *len, uint8_t leaf[32]);
 
+/*
+ * Stores tree node (level, index).  Level 0 is ignored (the event row
+ * holds its leaf hash); a level-1 node also stores its two leaves, left
+ * then right (leaves may be NULL only for levels above 1).
+ */
 int	store_node_put(struct store *st, unsigned int level, uint64_t index,
-	    const uint8_t hash[32]);
-/* A merkle_get_fn over the tree table; ctx is the struct store. */
+	    const uint8_t hash[32], const uint8_t leaves[64]);
+/*
+ * A merkle_get_fn over the tree (ctx is the struct store): a leaf comes
+ * from its level-1 row, or from its event when it has no pair yet.
+ */
 int	store_node_get(void *st, unsigned int level, uint64_t index,
 	    uint8_t out[32]);
 
@@ -72,7 +80,7 @@ int	store_checkpoint_covering(struct store *st, uint64_t min_size,
 
 /*
  * Iterators, each in ascending order: events (seq, body, leaf_hash) from
- * `from`; tree nodes of one level (index, hash); checkpoints (size, root,
+ * `from`; tree nodes of one level (index, hash, leaves); checkpoints (size, root,
  * note).  store_iter_next returns 1 with a row, 0 at the end, or a negative
  * error.  Column pointers are valid until the next call.
  */

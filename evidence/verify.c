@@ -15,6 +15,7 @@
 
 struct vstate {
 	struct store		*st;
+	uint8_t			 leaves[64];	/* the last even and odd leaf */
 	struct store_iter	*level[MERKLE_MAX_LEVELS];
 	uint64_t		 nodes;
 	char			*err;
@@ -49,6 +50,11 @@ verify_node(void *ctx, unsigned int level, uint64_t index,
 	uint64_t first = index << level, last = ((index + 1) << level) - 1;
 	int r;
 
+	if (level == 0) {	/* the event's own leaf_hash, checked already */
+		memcpy(v->leaves + (index & 1) * 32, hash, 32);
+		return 0;
+	}
+
 	if (v->level[level] == NULL &&
 	    (r = store_iter_nodes(v->st, level, &v->level[level])) != 0)
 		return r;
@@ -63,12 +69,18 @@ verify_node(void *ctx, unsigned int level, uint64_t index,
 		return vfail(v, "tree has an unexpected node (level %u, "
 		    "index %lld)", level,
 		    (long long)store_iter_int(v->level[level], 0));
+	if (level == 1) {
+		h = store_iter_blob(v->level[1], 2, &hlen);
+		if (hlen != 64 || memcmp(h, v->leaves, 64) != 0)
+			return vfail(v, "tree node (level 1, index %llu) holds "
+			    "leaves that do not match events %llu..%llu",
+			    (unsigned long long)index,
+			    (unsigned long long)first,
+			    (unsigned long long)last);
+	}
 	h = store_iter_blob(v->level[level], 1, &hlen);
 	v->nodes++;
 	if (hlen != 32 || memcmp(h, hash, 32) != 0) {
-		if (level == 0)
-			return vfail(v, "event %llu: the tree's leaf hash does "
-			    "not match the event", (unsigned long long)index);
 		return vfail(v, "tree node (level %u, index %llu) covering "
 		    "events %llu..%llu does not match the events",
 		    level, (unsigned long long)index,

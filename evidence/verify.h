@@ -3,8 +3,8 @@
  *
  * One pass in seq order: every event body is checked to be canonical JSON
  * carrying its own seq, hashed, and compared with its stored leaf hash; the
- * tree is rebuilt through a frontier and every node it completes is
- * compared with the stored node; at each checkpoint's size the rebuilt root
+ * tree is rebuilt through a frontier and every node above the leaves that
+ * it completes is compared with the stored node; at each checkpoint's size the rebuilt root
  * is compared with the checkpoint's root, whose signature is verified with
  * the station key.  Because every checkpoint's root is recomputed from the
  * one sequence of leaves, each checkpoint is proven consistent with the

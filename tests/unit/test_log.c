@@ -122,10 +122,9 @@ tamper(struct fx *f, const char *sql)
 	sqlite3_close(db);
 }
 
-/* Sets event seq's body, and optionally its stored leaf hashes, to body. */
+/* Sets event seq's body, and optionally its stored leaf hash, to body. */
 static void
-tamper_body(struct fx *f, int seq, const char *body, int fix_leaf,
-    int fix_tree)
+tamper_body(struct fx *f, int seq, const char *body, int fix_leaf)
 {
 	uint8_t leaf[32];
 	sqlite3 *db;
@@ -143,15 +142,6 @@ tamper_body(struct fx *f, int seq, const char *body, int fix_leaf,
 	sqlite3_bind_int(s, 4, seq);
 	assert_int_equal(sqlite3_step(s), SQLITE_DONE);
 	sqlite3_finalize(s);
-	if (fix_tree) {
-		assert_int_equal(sqlite3_prepare_v2(db, "UPDATE tree SET "
-		    "hash = ? WHERE level = 0 AND idx = ?", -1, &s, NULL),
-		    SQLITE_OK);
-		sqlite3_bind_blob(s, 1, leaf, 32, SQLITE_TRANSIENT);
-		sqlite3_bind_int(s, 2, seq);
-		assert_int_equal(sqlite3_step(s), SQLITE_DONE);
-		sqlite3_finalize(s);
-	}
 	sqlite3_close(db);
 }
 
@@ -245,27 +235,14 @@ static void
 test_body_and_leaf_changed(void **state)
 {
 	struct fx *f = *state;
-	char *body = event_body(f, 6), *p;
-
-	assert_non_null(p = strstr(body, "SEAL-0001"));
-	p[8] = '9';
-	tamper_body(f, 6, body, 1, 0);
-	expect_bad(f, NULL, "event 6: the tree's leaf hash does not match");
-	free(body);
-}
-
-static void
-test_body_leaf_and_tree_leaf_changed(void **state)
-{
-	struct fx *f = *state;
 	char *body = event_body(f, 7), *p;
 
 	/* Event 7 completes node (1, 3) before checkpoint 8 is reached. */
 	assert_non_null(p = strstr(body, "SEAL-0001"));
 	p[8] = '9';
-	tamper_body(f, 7, body, 1, 1);
-	expect_bad(f, NULL, "tree node (level 1, index 3) covering events "
-	    "6..7 does not match");
+	tamper_body(f, 7, body, 1);
+	expect_bad(f, NULL, "tree node (level 1, index 3) holds leaves that "
+	    "do not match events 6..7");
 	free(body);
 }
 
@@ -279,7 +256,7 @@ test_consistent_rewrite_caught_by_checkpoint(void **state)
 	 * disagree, since node (1, 3) only completes at event 7. */
 	assert_non_null(p = strstr(body, "SEAL-0001"));
 	p[8] = '9';
-	tamper_body(f, 6, body, 1, 1);
+	tamper_body(f, 6, body, 1);
 	expect_bad(f, NULL, "checkpoint at size 7: signed root does not "
 	    "match");
 	free(body);
@@ -429,8 +406,7 @@ test_unsigned_event_appended(void **state)
 	for (i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", leaf[i]);
 	snprintf(sql, sizeof(sql), "INSERT INTO events VALUES (12, "
-	    "'device.move', CAST('%s' AS BLOB), X'%s');"
-	    "INSERT INTO tree VALUES (0, 12, X'%s');", body, hex, hex);
+	    "'device.move', CAST('%s' AS BLOB), X'%s');", body, hex);
 	tamper(f, sql);
 	expect_bad(f, NULL, "events 12..12 are not covered by any signed "
 	    "checkpoint");
@@ -635,7 +611,6 @@ main(void)
 		T(test_body_byte_changed),
 		T(test_first_bad_event_named),
 		T(test_body_and_leaf_changed),
-		T(test_body_leaf_and_tree_leaf_changed),
 		T(test_consistent_rewrite_caught_by_checkpoint),
 		T(test_event_deleted),
 		T(test_events_swapped),

@@ -577,7 +577,7 @@ test_triggers_refuse_update_delete(void **state)
 		"UPDATE events SET body = 'x'",
 		"DELETE FROM events WHERE seq = 3",
 		"DELETE FROM events",
-		"UPDATE tree SET hash = zeroblob(32) WHERE level = 0",
+		"UPDATE tree SET hash = zeroblob(32) WHERE level = 1",
 		"DELETE FROM tree WHERE level = 2",
 		"DELETE FROM tree",
 		"UPDATE checkpoints SET note = 'forged'",
@@ -604,7 +604,8 @@ test_triggers_refuse_update_delete(void **state)
 	tr = sql_int(db, "SELECT count(*) FROM tree");
 	cp = sql_int(db, "SELECT count(*) FROM checkpoints");
 	assert_int_equal(ev, 4);
-	assert_int_equal(tr, 7);	/* 4 leaves, 2 + 1 inner nodes */
+	assert_int_equal(tr, 3);	/* 2 + 1 inner nodes; leaves are
+					 * the events' own leaf hashes */
 	assert_int_equal(cp, 3);
 	for (i = 0; i < sizeof(sql) / sizeof(sql[0]); i++)
 		expect_sql_refused(db, sql[i], "append-only");
@@ -621,19 +622,21 @@ test_triggers_refuse_update_delete(void **state)
 
 /*
  * INSERT OR REPLACE deletes the old row without firing DELETE triggers
- * (SQLite fires them only with recursive_triggers on), so it must be
- * refused some other way: an event, node or checkpoint is never replaced.
+ * (SQLite fires them only with recursive_triggers on), so the write-once
+ * rows refuse it another way: a checkpoint or the station row is never
+ * replaced.  (Events and tree nodes are left to verification, which
+ * test_log shows catches any change to them.)
  */
 static void
 test_triggers_refuse_replace(void **state)
 {
 	static const char *const sql[] = {
-		"INSERT OR REPLACE INTO events (seq, action, body, leaf_hash) "
-		    "VALUES (1, 'device.forged', '{}', zeroblob(32))",
-		"REPLACE INTO tree (level, idx, hash) VALUES (0, 1, "
-		    "zeroblob(32))",
 		"INSERT OR REPLACE INTO checkpoints (size, root, note, time) "
 		    "VALUES (4, zeroblob(32), 'forged', 'now')",
+		"INSERT OR REPLACE INTO checkpoints (size, root, note, time) "
+		    "VALUES (1, zeroblob(32), 'forged', 'now')",
+		"INSERT OR REPLACE INTO station (id, origin, created, cert) "
+		    "VALUES (1, 'forged', 'now', zeroblob(8))",
 	};
 	struct fixture *f = *state;
 	char dir[4096], path[4200], *e;
@@ -1062,7 +1065,7 @@ test_store_write_refusals(void **state)
 	assert_int_equal(store_begin(st), 0);
 	assert_int_equal(store_event_insert(st, 2, "{}", 2, h, "x"),
 	    CUSTODY_ERR_EXISTS);
-	assert_int_equal(store_node_put(st, 1, 0, h), CUSTODY_ERR_EXISTS);
+	assert_int_equal(store_node_put(st, 1, 0, h, NULL), CUSTODY_ERR_EXISTS);
 	assert_int_equal(store_checkpoint_put(st, 3, h, "n", "t"),
 	    CUSTODY_ERR_EXISTS);
 	assert_int_equal(store_rollback(st), 0);
@@ -1073,7 +1076,7 @@ test_store_write_refusals(void **state)
 	    0);
 	assert_int_equal(store_event_insert(st, 4, "{}", 2, h, "x"),
 	    CUSTODY_ERR_PERM);
-	assert_int_equal(store_node_put(st, 0, 4, h), CUSTODY_ERR_PERM);
+	assert_int_equal(store_node_put(st, 1, 2, h, NULL), CUSTODY_ERR_PERM);
 	assert_int_equal(store_checkpoint_put(st, 5, h, "n", "t"),
 	    CUSTODY_ERR_PERM);
 	assert_int_equal(store_log_size(st, &size), 0);
