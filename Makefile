@@ -12,6 +12,9 @@
 CC	?= gcc
 PREFIX	?= /usr/local
 DESTDIR	?=
+SYSCONFDIR	?= /etc
+UNITDIR		?= /etc/systemd/system
+SYSUSERSDIR	?= /usr/lib/sysusers.d
 
 PKGS	= libcrypto sqlite3 jansson
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -80,7 +83,10 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(B)/libcustody.a
 	$(CC) $(LDFLAGS) -o $@ $< $(B)/libcustody.a $(LDLIBS)
 
 check: deps
-	@$(MAKE) --no-print-directory check-unit check-integration
+	@$(MAKE) --no-print-directory $(UNIT_BINS) $(INTEG_BINS) $(B)/custody \
+	    $(B)/custodyd
+	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
+	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS)
 
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-tests.sh $(UNIT_BINS)
@@ -94,7 +100,7 @@ demo: deps
 	@sh scripts/demo.sh $(B)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(B)/custody $(BENCH_BINS)
+	@$(MAKE) --no-print-directory $(B)/custody $(B)/custodyd $(BENCH_BINS)
 	@sh scripts/bench.sh $(B)
 
 analyze:
@@ -106,10 +112,27 @@ format:
 	@clang-format --style=file:../shared/clang-format.knf --dry-run \
 	    $(LIB_SRCS) $(CLI_SRCS) 2>&1 | grep -c warning || true
 
-install: $(B)/custody
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+install: $(B)/custody $(B)/custodyd
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
+	    $(DESTDIR)$(PREFIX)/share/man/man1 \
+	    $(DESTDIR)$(PREFIX)/share/man/man5 \
+	    $(DESTDIR)$(PREFIX)/share/man/man8 \
+	    $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/custody
 	install -m 0755 $(B)/custody $(DESTDIR)$(PREFIX)/bin/custody
-	install -m 0644 docs/custody.1 $(DESTDIR)$(PREFIX)/share/man/man1/custody.1
+	install -m 0755 $(B)/custodyd $(DESTDIR)$(PREFIX)/sbin/custodyd
+	install -m 0644 docs/custody.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 0644 docs/custody.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/custodyd.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	sed -e 's|@SBINDIR@|$(PREFIX)/sbin|g' \
+	    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	    daemon/systemd/custodyd.service.in > $(DESTDIR)$(UNITDIR)/custodyd.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/custodyd.service
+	install -m 0644 daemon/systemd/custody.sysusers \
+	    $(DESTDIR)$(SYSUSERSDIR)/custody.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/custody/custody.conf || \
+	    install -m 0644 daemon/custody.conf.example \
+	    $(DESTDIR)$(SYSCONFDIR)/custody/custody.conf
 
 clean:
 	rm -rf build

@@ -19,10 +19,18 @@
 #define CLI_RECEIPT	7	/* receipt malformed */
 #define CLI_FAIL	8	/* anything else */
 #define CLI_NOTFOUND	9	/* no such event (or device, case, item) */
+/* Answers from custodyd (docs/protocol.md error codes): */
+#define CLI_AUTH	10	/* not logged in, or the session ended */
+#define CLI_FORBIDDEN	11	/* the role may never do this */
+#define CLI_REFUSED	12	/* not now: state, case flags, policy */
+#define CLI_BADREQ	13	/* custodyd found the request malformed */
+#define CLI_LOCKED	14	/* account locked after failed logins */
+#define CLI_CONFLICT	15	/* already exists */
+#define CLI_CONNECT	16	/* custodyd cannot be reached or did not answer */
 
 struct cli_cmd {
 	const char	*group;
-	const char	*verb;
+	const char	*verb;		/* NULL: a one-word command (login) */
 	int		(*run)(int argc, char **argv);
 	const char	*summary;
 };
@@ -55,5 +63,37 @@ int	cmd_log_verify(int argc, char **argv);
 int	cmd_log_proof(int argc, char **argv);
 int	cmd_log_receipt(int argc, char **argv);
 int	cmd_log_append(int argc, char **argv);
+
+/* Commands that talk to custodyd. */
+int	cmd_login(int argc, char **argv);
+int	cmd_logout(int argc, char **argv);
+int	cmd_whoami(int argc, char **argv);
+int	cmd_passwd(int argc, char **argv);
+int	cmd_status(int argc, char **argv);
+int	cmd_report(int argc, char **argv);
+int	cmd_user_add(int argc, char **argv);
+int	cmd_user_list(int argc, char **argv);
+int	cmd_user_disable(int argc, char **argv);
+int	cmd_user_passwd(int argc, char **argv);
+int	cmd_user_role(int argc, char **argv);
+int	cmd_police_add(int argc, char **argv);
+int	cmd_device_register(int argc, char **argv);
+int	cmd_device_list(int argc, char **argv);
+int	cmd_device_show(int argc, char **argv);
+int	cmd_device_seal(int argc, char **argv);
+int	cmd_device_move(int argc, char **argv);
+int	cmd_device_checkout(int argc, char **argv);
+int	cmd_device_return(int argc, char **argv);
+int	cmd_device_search(int argc, char **argv);
+int	cmd_device_refer(int argc, char **argv);
+int	cmd_device_release(int argc, char **argv);
+int	cmd_device_handover(int argc, char **argv);
+int	cmd_case_open(int argc, char **argv);
+int	cmd_case_show(int argc, char **argv);
+int	cmd_case_list(int argc, char **argv);
+int	cmd_case_classify(int argc, char **argv);
+int	cmd_case_flag(int argc, char **argv);
+int	cmd_case_link(int argc, char **argv);
+int	cmd_case_refer(int argc, char **argv);
 
 #endif

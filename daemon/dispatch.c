@@ -219,8 +219,8 @@ commit(struct req *r)
 	}
 	if (r->result == NULL)
 		r->result = json_object();
-	if (custody_log_receipt(r->d->log, r->seq, &rc, err,
-	    sizeof(err)) == 0 && receipt_format(&rc, &text) == 0) {
+	if (custody_log_commit_receipt(r->d->log, &rc) == 0 &&
+	    receipt_format(&rc, &text) == 0) {
 		json_object_set_new(r->result, "seq", json_integer(
 		    (json_int_t)r->seq));
 		json_object_set_new(r->result, "receipt", json_string(text));
@@ -246,18 +246,17 @@ run(struct req *r, json_t *req)
 		r->op = NULL;
 		return;
 	}
-	if (!(r->rule->flags & POLICY_PUBLIC) && load_account(r, token) != 0)
-		goto denied;
-	if (policy_check(r->rule, r->role, r->msg, sizeof(r->msg)) != 0) {
-		r->code = "forbidden";
-		goto denied;
-	}
+	/* One transaction for the whole request: reads and writes. */
 	if ((e = custody_log_begin(r->d->log)) != 0) {
 		req_fail(r, "internal", "database busy: %s",
 		    custody_strerror(e));
 		return;
 	}
-	if ((r->rule->flags & POLICY_STEPUP) && stepup(r) != 0) {
+	if ((!(r->rule->flags & POLICY_PUBLIC) && load_account(r, token) != 0) ||
+	    policy_check(r->rule, r->role, r->msg, sizeof(r->msg)) != 0 ||
+	    ((r->rule->flags & POLICY_STEPUP) && stepup(r) != 0)) {
+		if (r->code == NULL)
+			r->code = "forbidden";
 		custody_log_abort(r->d->log);
 		goto denied;
 	}

@@ -128,6 +128,9 @@ device_facts(json_t *dev, struct dev_facts *f)
 	    "offence_suspected"));
 	f->police_referred = (int)json_integer_value(json_object_get(dev,
 	    "police_referred"));
+	f->suspected = json_is_string(json_object_get(dev, "reason")) &&
+	    strncmp(json_string_value(json_object_get(dev, "reason")),
+	    "suspected_", 10) == 0;
 }
 
 /* Applies the lifecycle; refusals become "forbidden" or "refused". */
@@ -284,10 +287,18 @@ h_device_list(struct req *r)
 	if ((state = arg_str(r, "state", 32, &bad)) == NULL && bad)
 		return -1;
 	want = json_object_get(r->args, "overdue");
+	/*
+	 * Without a state, the devices still in the station's care; closed
+	 * records (released, handed to police) only when asked for, and
+	 * never more than 200, newest first, so the answer
+	 * stays within one message however long the station runs.
+	 */
 	if (req_sql(r, DEVICE_SELECT " WHERE (?1 IS NULL OR d.state = ?1) AND "
-	    "(?2 IS NULL OR c.crime_ref = ?2) ORDER BY d.n", json_pack("[s?, "
-	    "s?]", state, r->role == ROLE_POLICE ? r->crime_ref : NULL),
-	    &rows) != 0)
+	    "(?2 IS NULL OR c.crime_ref = ?2) AND (?1 IS NOT NULL OR ?3 OR "
+	    "d.closed_at IS NULL) ORDER BY d.n DESC LIMIT 200",
+	    json_pack("[s?, s?, b]", state, r->role == ROLE_POLICE ?
+	    r->crime_ref : NULL, json_is_true(json_object_get(r->args,
+	    "all"))), &rows) != 0)
 		return -1;
 	out = json_array();
 	json_array_foreach(rows, i, dev) {
@@ -297,8 +308,9 @@ h_device_list(struct req *r)
 		json_object_set_new(dev, "overdue", json_boolean(od));
 		json_array_append(out, dev);
 	}
+	r->result = json_pack("{s:o, s:b}", "devices", out, "truncated",
+	    json_array_size(rows) == 200);
 	json_decref(rows);
-	r->result = json_pack("{s:o}", "devices", out);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -213,6 +214,7 @@ server_run(struct daemon *d, char *err, size_t errlen)
 	struct pollfd *pf = NULL;
 	char *buf = NULL;
 	int lfd, sfd = -1, n = 0, i, j, stop = 0, r = 0, max;
+	uint64_t served = 0;
 
 	max = d->cfg.max_clients;
 	if ((lfd = server_listen(&d->cfg, err, errlen)) < 0)
@@ -228,6 +230,12 @@ server_run(struct daemon *d, char *err, size_t errlen)
 	dlog("serving %s on %s", custody_log_origin(d->log), d->cfg.socket);
 	notify("READY=1");
 	while (!stop) {
+		/* Going idle: give back caches before sleeping. */
+		if (n == 0 && d->requests != served) {
+			served = d->requests;
+			store_release_memory(d->st);
+			(void)malloc_trim(0);
+		}
 		pf[0].fd = lfd;
 		pf[0].events = POLLIN;
 		pf[1].fd = sfd;

@@ -222,24 +222,34 @@ lifecycle_locks(const struct dev_facts *f)
 
 /* Returns 0 if the case allows rule now, or -1 with the reason. */
 static int
-lifecycle_case(const struct dev_facts *f, enum case_rule rule, char *why,
-    size_t whylen)
+lifecycle_case(const struct dev_facts *f, enum case_rule rule, enum role role,
+    char *why, size_t whylen)
 {
 	int locked = f->offence_suspected || f->police_referred;
 
 	switch (rule) {
 	case CASE_NO_RELEASE:
-		if (!locked)
-			return 0;
-		return lifecycle_refuse(why, whylen, "refused: device's case "
-		    "is flagged %s; it cannot be released to a parent/carer; "
-		    "ask the DSL", lifecycle_locks(f));
+		if (locked)
+			return lifecycle_refuse(why, whylen, "refused: device's "
+			    "case is flagged %s; it cannot be released to a "
+			    "parent/carer; ask the DSL", lifecycle_locks(f));
+		if (f->suspected && role != ROLE_DSL)
+			return lifecycle_refuse(why, whylen, "refused: device "
+			    "was confiscated for suspected images; only the "
+			    "DSL may release it, after review; refer it to the "
+			    "DSL (custody device refer)");
+		return 0;
 	case CASE_NO_SEARCH:
-		if (!locked)
-			return 0;
-		return lifecycle_refuse(why, whylen, "refused: device's case "
-		    "is flagged %s; do not search it; the DSL decides with "
-		    "police", lifecycle_locks(f));
+		if (locked)
+			return lifecycle_refuse(why, whylen, "refused: device's "
+			    "case is flagged %s; do not search it; the DSL "
+			    "decides with police", lifecycle_locks(f));
+		if (f->suspected)
+			return lifecycle_refuse(why, whylen, "refused: device "
+			    "was confiscated for suspected images; do not "
+			    "search it; refer it to the DSL (custody device "
+			    "refer)");
+		return 0;
 	case CASE_REFERRED:
 		if (!f->in_case)
 			return lifecycle_refuse(why, whylen, "refused: device "
@@ -309,7 +319,7 @@ lifecycle_next(const struct dev_facts *f, enum dev_action action,
 	if (f->state == DEV_HANDED_TO_POLICE)
 		return lifecycle_refuse(why, whylen, "refused: device was "
 		    "handed to police; its record is closed");
-	if (lifecycle_case(f, t->rule, why, whylen) != 0)
+	if (lifecycle_case(f, t->rule, role, why, whylen) != 0)
 		return -1;
 	if ((t->from & BIT(f->state)) == 0)
 		return lifecycle_wrong_state(f->state, action, why, whylen);

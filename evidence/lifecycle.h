@@ -14,6 +14,9 @@
  * searched by school staff (DfE and UKCIS: staff must not look for or view
  * suspected indecent images; they refer to the DSL, who refers to police).
  * Handing a device to police needs its case to have a police referral.
+ * A device confiscated for suspected nude or illegal images is never
+ * searched by school staff, case or no case, and only the DSL may release
+ * it (after reviewing it): UKCIS, "Sharing nudes and semi-nudes".
  *
  * Every refusal comes with a reason a person can act on, e.g.
  * "forbidden: role staff cannot release a device; ask a senior leader".
@@ -75,6 +78,8 @@ struct dev_facts {
 	int		in_case;		/* linked to a case */
 	int		offence_suspected;	/* its case's flag */
 	int		police_referred;	/* its case's flag */
+	int		suspected;	/* confiscated for suspected nude or
+					 * illegal images */
 };
 
 /*

@@ -41,6 +41,14 @@ struct custody_log {
 	struct merkle_frontier	 frontier;
 	struct merkle_frontier	 saved;
 	uint8_t			 leaves[64];	/* last even leaf, then odd */
+	/* The first event of the open or last committed transaction, and
+	 * the checkpoint that committed it: its receipt needs no reads. */
+	int			 txn_events;
+	uint64_t		 txn_seq;
+	uint8_t			 txn_leaf[32];
+	char			 txn_action[64];
+	struct checkpoint	 last_cp;
+	char			*last_note;
 	uint64_t		 even;		/* index of leaves[0..31]+1, 0=none */
 	int			 open;	/* a transaction is under way */
 };
@@ -220,6 +228,7 @@ custody_log_free(struct custody_log *log)
 		custody_log_abort(log);
 	sign_pub_free(log->pub);
 	cache_free(&log->cache);
+	free(log->last_note);
 	free(log);
 }
 
@@ -266,6 +275,7 @@ custody_log_begin(struct custody_log *log)
 		return r;
 	log->saved = log->frontier;
 	log->open = 1;
+	log->txn_events = 0;
 	return 0;
 }
 
@@ -371,6 +381,12 @@ custody_log_append(struct custody_log *log, const char *action,
 		goto out;
 	if ((r = log_index_subject(log, s, subject)) != 0)
 		goto out;
+	if (log->txn_events++ == 0) {
+		log->txn_seq = s;
+		memcpy(log->txn_leaf, leaf, 32);
+		(void)snprintf(log->txn_action, sizeof(log->txn_action), "%s",
+		    action);
+	}
 	*seq = s;
 out:
 	free(body);
@@ -406,7 +422,9 @@ custody_log_commit(struct custody_log *log, char *err, size_t errlen)
 		goto fail;
 	}
 	log->open = 0;
-	free(note);
+	free(log->last_note);
+	log->last_note = note;
+	log->last_cp = cp;
 	return 0;
 fail:
 	free(note);
@@ -442,5 +460,21 @@ custody_log_proof(struct custody_log *log, uint64_t seq, uint64_t *size,
 	    path_len)) != 0)
 		return r;
 	*size = n;
+	return 0;
+}
+
+int
+custody_log_commit_receipt(struct custody_log *log, struct receipt *rc)
+{
+	memset(rc, 0, sizeof(*rc));
+	if (log->open || log->txn_events == 0 || log->last_note == NULL)
+		return CUSTODY_ERR_INVAL;
+	if ((rc->note = strdup(log->last_note)) == NULL)
+		return CUSTODY_ERR_NOMEM;
+	rc->seq = log->txn_seq;
+	memcpy(rc->leaf, log->txn_leaf, 32);
+	memcpy(rc->action, log->txn_action, sizeof(rc->action));
+	memcpy(rc->fingerprint, log->fingerprint, sizeof(rc->fingerprint));
+	rc->cp = log->last_cp;
 	return 0;
 }

@@ -96,6 +96,12 @@ struct receipt {
 
 int	custody_log_receipt(struct custody_log *log, uint64_t seq,
 	    struct receipt *rc, char *err, size_t errlen);
+/*
+ * The receipt of the first event of the transaction just committed, from
+ * memory (its checkpoint is the one that commit signed).
+ */
+int	custody_log_commit_receipt(struct custody_log *log,
+	    struct receipt *rc);
 /* The receipt as text (allocated), short enough for a paper form. */
 int	receipt_format(const struct receipt *rc, char **text);
 /*

@@ -177,10 +177,18 @@ static const char *const queries[Q_MAX] = {
 	    " VALUES (?, ?, ?)",
 };
 
+#define STORE_STMT_CACHE	64
+
 struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*q[Q_MAX];
 	int		 rdonly;
+	/* store_sql's prepared statements, by SQL text, reused. */
+	struct {
+		char		*sql;
+		sqlite3_stmt	*stmt;
+	}		 cache[STORE_STMT_CACHE];
+	unsigned int	 next;		/* the slot to replace next */
 };
 
 struct store_iter {
@@ -435,6 +443,10 @@ store_close(struct store *st)
 		return;
 	for (i = 0; i < Q_MAX; i++)
 		sqlite3_finalize(st->q[i]);
+	for (i = 0; i < STORE_STMT_CACHE; i++) {
+		sqlite3_finalize(st->cache[i].stmt);
+		free(st->cache[i].sql);
+	}
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -891,6 +903,46 @@ store_row_json(sqlite3_stmt *q)
 	return row;
 }
 
+/*
+ * A prepared statement for sql, from the cache or newly prepared into it.
+ * The cache keys on its own copy of the text: callers may build SQL in a
+ * buffer that holds other text next time.
+ */
+static int
+store_stmt(struct store *st, const char *sql, sqlite3_stmt **out)
+{
+	unsigned int i;
+	char *key;
+	int rc;
+
+	for (i = 0; i < STORE_STMT_CACHE; i++) {
+		if (st->cache[i].sql != NULL &&
+		    strcmp(st->cache[i].sql, sql) == 0) {
+			*out = st->cache[i].stmt;
+			return 0;
+		}
+	}
+	if ((key = strdup(sql)) == NULL)
+		return CUSTODY_ERR_NOMEM;
+	if ((rc = sqlite3_prepare_v3(st->db, sql, -1,
+	    SQLITE_PREPARE_PERSISTENT, out, NULL)) != SQLITE_OK) {
+		free(key);
+		return store_err(rc);
+	}
+	i = st->next++ % STORE_STMT_CACHE;
+	sqlite3_finalize(st->cache[i].stmt);
+	free(st->cache[i].sql);
+	st->cache[i].sql = key;
+	st->cache[i].stmt = *out;
+	return 0;
+}
+
+void
+store_release_memory(struct store *st)
+{
+	(void)sqlite3_db_release_memory(st->db);
+}
+
 int
 store_sql(struct store *st, const char *sql, json_t *params, json_t **rows)
 {
@@ -900,8 +952,8 @@ store_sql(struct store *st, const char *sql, json_t *params, json_t **rows)
 
 	if (rows != NULL)
 		*rows = NULL;
-	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &q, NULL)) != SQLITE_OK)
-		return store_err(rc);
+	if ((r = store_stmt(st, sql, &q)) != 0)
+		return r;
 	if (params != NULL && (r = store_bind_json(q, params)) != 0)
 		goto out;
 	if (rows != NULL && (out = json_array()) == NULL) {
@@ -925,7 +977,8 @@ store_sql(struct store *st, const char *sql, json_t *params, json_t **rows)
 	}
 out:
 	json_decref(out);
-	sqlite3_finalize(q);
+	sqlite3_reset(q);
+	sqlite3_clear_bindings(q);
 	return r;
 }
 

@@ -100,11 +100,14 @@ void	store_iter_free(struct store_iter *it);	/* accepts NULL */
  * not NULL, sets it to a new array of objects, one per result row, keyed
  * by column name (integers, strings, nulls).  The projection tables
  * (users, devices, cases) are reached through this; the log tables only
- * through the functions above.  Returns 0, CUSTODY_ERR_EXISTS for a
+ * through the functions above.  Statements are prepared once and kept,
+ * by their text.  Returns 0, CUSTODY_ERR_EXISTS for a
  * constraint violation, or another error.
  */
 int	store_sql(struct store *st, const char *sql, json_t *params,
 	    json_t **rows);
+/* Frees what SQLite caches (for a daemon going idle). */
+void	store_release_memory(struct store *st);
 /* Rows changed by the last statement. */
 int	store_changes(struct store *st);
 

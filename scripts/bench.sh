@@ -4,17 +4,20 @@
 #	sh scripts/bench.sh [B]		(make bench: B is build)
 #
 # Every tests/bench/NAME.c is built by make as B/tests/bench/NAME and run
-# here as `NAME TMPDIR CUSTODY_BIN`; it prints one "name value" line per
-# figure on stdout and its progress on stderr.  Every timing and every
-# ratio is measured inside those programs, side by side in one run (see
-# the comment at the top of each).  This script only gathers the lines
-# into one JSON object, B/bench.json, and prints them as a table with the
-# targets.  A figure that misses its target is marked MISS; the run still
-# succeeds, since a benchmark reports and does not judge.  A program that
-# fails makes the run fail.
+# here as `NAME TMPDIR CUSTODY_BIN`, with CUSTODYD_BIN in the environment
+# naming the daemon (bench_daemon starts its own, on a station of its own
+# in TMPDIR/daemon); it prints one "name value" line per figure on stdout
+# and its progress on stderr.  Every timing and every ratio is measured
+# inside those programs, side by side in one run (see the comment at the
+# top of each).  This script only gathers the lines into one JSON object,
+# B/bench.json, and prints them as a table with the targets.  A figure
+# that misses its target is marked MISS; the run still succeeds, since a
+# benchmark reports and does not judge.  A program that fails makes the
+# run fail.
 #
 # Scratch files live in B/bench-tmp.  The 1,000,000-event log stays there
-# so that the next run can reuse it; the 1 GiB hashing file never does.
+# so that the next run can reuse it; the 1 GiB hashing file and the
+# daemon's station never do.
 # POSIX sh and awk only: python is not on every station.
 set -eu
 
@@ -23,12 +26,15 @@ tmp=$B/bench-tmp
 json=$B/bench.json
 figs=$tmp/figures.txt
 
-if [ ! -d tests/bench ] || [ ! -x "$B/custody" ]; then
+if [ ! -d tests/bench ] || [ ! -x "$B/custody" ] ||
+    [ ! -x "$B/custodyd" ]; then
 	echo "bench: run from the top of the tree after make (see make bench)" >&2
 	exit 1
 fi
 mkdir -p "$tmp"
-trap 'rm -f "$tmp/hash-1g.bin" "$json.tmp"' EXIT
+CUSTODYD_BIN=$(cd "$B" && pwd)/custodyd
+export CUSTODYD_BIN
+trap 'rm -f "$tmp/hash-1g.bin" "$json.tmp"; rm -rf "$tmp/daemon"' EXIT
 trap 'exit 130' HUP INT TERM
 
 start=$(date +%s)
@@ -94,16 +100,26 @@ BEGIN {
 	t["proof_ratio_1m_vs_1k"] = "< 3"
 	# Bounded: about the SQLite default page cache (2 MiB) at most.
 	t["verify_rss_growth_kib"] = "< 4096"
+	t["daemon_overhead_vs_append"] = "< 2"
+	t["daemon_idle_rss_kib_fresh"] = "< 10240"
+	t["daemon_idle_rss_kib"] = "< 10240"
+	# An idle daemon polls with no timeout: it never runs.
+	t["daemon_idle_wakeups"] = "== 0"
+	t["daemon_idle_cpu_ticks"] = "== 0"
 	printf "%-34s %14s  %-9s %-9s %s\n", "FIGURE", "VALUE", "UNIT",
 	    "TARGET", ""
 }
 function unit(k) {
 	if (k ~ /_mib_s$/) return "MiB/s"
+	if (k ~ /_requests_per_s/) return "req/s"
 	if (k ~ /_per_s$/) return "events/s"
 	if (k ~ /_seconds$/) return "s"
 	if (k ~ /_kib(_|$)/) return "KiB"
 	if (k ~ /_mib$/) return "MiB"
 	if (k ~ /_us_/ || k ~ /_us$/) return "us"
+	if (k ~ /_ms_/ || k ~ /_ms$/) return "ms"
+	if (k ~ /_wakeups$/) return "switches"
+	if (k ~ /_ticks$/) return "ticks"
 	if (k ~ /_bytes_/) return "bytes"
 	if (k ~ /(_vs_|overhead|ratio)/) return "x"
 	return ""
@@ -115,6 +131,7 @@ function met(v, c,    p, op, lim) {
 	if (op == "<") return v + 0 < lim
 	if (op == "<=") return v + 0 <= lim
 	if (op == ">") return v + 0 > lim
+	if (op == "==") return v + 0 == lim
 	return v + 0 >= lim
 }
 $1 !~ /^[a-z][a-z0-9_]*$/ || NF < 2 { next }

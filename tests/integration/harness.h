@@ -110,8 +110,10 @@ h_start_daemon(struct harness *h)
 		return -1;
 	if ((h->pid = fork()) == 0) {
 		lfd = open(h->log, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		if (lfd >= 0)
+		if (lfd >= 0) {
+			dup2(lfd, 1);	/* never hold the test's pipes open */
 			dup2(lfd, 2);
+		}
 		execl(bin, bin, "--config", h->conf, "--state", h->state,
 		    "--socket", h->sock, "--foreground", (char *)NULL);
 		_exit(127);

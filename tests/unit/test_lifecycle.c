@@ -91,7 +91,7 @@ expect_target(enum dev_state s, enum dev_action a)
  */
 static enum outcome
 expect_outcome(enum dev_state s, enum dev_action a, enum role r, int in_case,
-    int offence, int referred, enum dev_state *next)
+    int offence, int referred, int suspected, enum dev_state *next)
 {
 	int to;
 
@@ -100,6 +100,12 @@ expect_outcome(enum dev_state s, enum dev_action a, enum role r, int in_case,
 	if (s == DEV_RELEASED || s == DEV_HANDED_TO_POLICE)
 		return CLOSED;
 	if ((a == ACT_RELEASE || a == ACT_SEARCH) && (offence || referred))
+		return CASE_LOCKED;
+	/* UKCIS: suspected images are never searched for by school staff,
+	 * and only the DSL releases such a device. */
+	if (a == ACT_SEARCH && suspected)
+		return CASE_LOCKED;
+	if (a == ACT_RELEASE && suspected && r != ROLE_DSL)
 		return CASE_LOCKED;
 	if (a == ACT_HANDOVER && !(in_case && referred))
 		return CASE_LOCKED;
@@ -160,7 +166,8 @@ assert_one_line(const char *why)
 /* The reason for a refusal of kind o, in situation (s, a, r, flags). */
 static void
 check_reason(enum outcome o, enum dev_state s, enum dev_action a,
-    enum role r, int in_case, int offence, int referred, const char *why)
+    enum role r, int in_case, int offence, int referred, int suspected,
+    const char *why)
 {
 	char want[128];
 
@@ -199,6 +206,12 @@ check_reason(enum outcome o, enum dev_state s, enum dev_action a,
 				fail_msg("handover: \"%s\"", why);
 			return;
 		}
+		if (!offence && !referred && suspected) {
+			if (strstr(why, "suspected images") == NULL ||
+			    strstr(why, "refer it to the DSL") == NULL)
+				fail_msg("suspected: \"%s\"", why);
+			return;
+		}
 		if ((offence && strstr(why, "offence_suspected") == NULL) ||
 		    (referred && strstr(why, "police_referred") == NULL) ||
 		    strstr(why, "DSL") == NULL)
@@ -228,7 +241,7 @@ static void
 expect_reason(enum dev_state s, enum dev_action a, enum role r, int in_case,
     int offence, int referred, const char *want)
 {
-	struct dev_facts f = { s, in_case, offence, referred };
+	struct dev_facts f = { s, in_case, offence, referred, 0 };
 	enum dev_state next = UNTOUCHED;
 	char why[WHYLEN];
 
@@ -249,9 +262,9 @@ test_exhaustive(void **state)
 	for (s = 0; s < DEV_STATE_COUNT; s++)
 	for (a = 0; a < ACT_COUNT; a++)
 	for (r = 0; r < ROLE_COUNT; r++)
-	for (bits = 0; bits < 8; bits++) {
+	for (bits = 0; bits < 16; bits++) {
 		struct dev_facts f = { (enum dev_state)s, bits & 1,
-		    (bits >> 1) & 1, (bits >> 2) & 1 };
+		    (bits >> 1) & 1, (bits >> 2) & 1, (bits >> 3) & 1 };
 		enum dev_state next = UNTOUCHED, want = UNTOUCHED;
 		enum outcome o;
 		char why[WHYLEN];
@@ -259,7 +272,8 @@ test_exhaustive(void **state)
 
 		memset(why, CANARY, sizeof(why));
 		o = expect_outcome(f.state, (enum dev_action)a, (enum role)r,
-		    f.in_case, f.offence_suspected, f.police_referred, &want);
+		    f.in_case, f.offence_suspected, f.police_referred,
+		    f.suspected, &want);
 		rc = lifecycle_next(&f, (enum dev_action)a, (enum role)r,
 		    &next, why, sizeof(why));
 		if ((rc == 0) != (o == ALLOWED))
@@ -276,16 +290,39 @@ test_exhaustive(void **state)
 			assert_int_equal(next, UNTOUCHED);
 			check_reason(o, f.state, (enum dev_action)a,
 			    (enum role)r, f.in_case, f.offence_suspected,
-			    f.police_referred, why);
+			    f.police_referred, f.suspected, why);
 		}
 		count[o]++;
 		n++;
 	}
-	assert_int_equal(n, DEV_STATE_COUNT * ACT_COUNT * ROLE_COUNT * 8);
+	assert_int_equal(n, DEV_STATE_COUNT * ACT_COUNT * ROLE_COUNT * 16);
 	/* Every kind of answer happened, so none was tested vacuously. */
 	for (s = 0; s < 5; s++)
 		if (count[s] == 0)
 			fail_msg("no case came out %s", outcome_names[s]);
+}
+
+/* UKCIS: suspected images are never searched for; the DSL releases. */
+static void
+test_suspected_images(void **state)
+{
+	struct dev_facts f = { DEV_HELD, 0, 0, 0, 1 };
+	enum dev_state next = UNTOUCHED;
+	char why[WHYLEN];
+
+	assert_int_equal(lifecycle_next(&f, ACT_SEARCH, ROLE_SLT, &next, why,
+	    sizeof(why)), -1);
+	assert_string_equal(why, "refused: device was confiscated for "
+	    "suspected images; do not search it; refer it to the DSL "
+	    "(custody device refer)");
+	assert_int_equal(lifecycle_next(&f, ACT_SEARCH, ROLE_DSL, &next, why,
+	    sizeof(why)), -1);
+	assert_int_equal(lifecycle_next(&f, ACT_RELEASE, ROLE_SLT, &next, why,
+	    sizeof(why)), -1);
+	assert_non_null(strstr(why, "only the DSL may release it"));
+	assert_int_equal(lifecycle_next(&f, ACT_RELEASE, ROLE_DSL, &next, why,
+	    sizeof(why)), 0);
+	assert_int_equal(next, DEV_RELEASED);
 }
 
 /* The examples the rules are written with, word for word. */
@@ -338,7 +375,7 @@ test_reasons_verbatim(void **state)
 static void
 test_walk(void **state)
 {
-	struct dev_facts f = { DEV_DETECTED, 0, 0, 0 };
+	struct dev_facts f = { DEV_DETECTED, 0, 0, 0, 0 };
 	static const struct {
 		enum dev_action	a;
 		enum role	r;
@@ -366,7 +403,7 @@ test_walk(void **state)
 		f.state = next;
 	}
 	/* A referred device goes to police even while checked out. */
-	f = (struct dev_facts){ DEV_CHECKED_OUT, 1, 1, 1 };
+	f = (struct dev_facts){ DEV_CHECKED_OUT, 1, 1, 1, 0 };
 	assert_int_equal(lifecycle_next(&f, ACT_HANDOVER, ROLE_DSL, &next,
 	    why, sizeof(why)), 0);
 	assert_int_equal(next, DEV_HANDED_TO_POLICE);
@@ -470,7 +507,7 @@ test_parse_refusals(void **state)
 static void
 test_out_of_range(void **state)
 {
-	struct dev_facts f = { DEV_HELD, 0, 0, 0 };
+	struct dev_facts f = { DEV_HELD, 0, 0, 0, 0 };
 	enum dev_state next = UNTOUCHED;
 	char why[WHYLEN];
 
@@ -515,9 +552,9 @@ test_tiny_buffers(void **state)
 	for (s = 0; s < DEV_STATE_COUNT; s++)
 	for (a = 0; a < ACT_COUNT; a++)
 	for (r = 0; r < ROLE_COUNT; r++)
-	for (bits = 0; bits < 8; bits++) {
+	for (bits = 0; bits < 16; bits++) {
 		struct dev_facts f = { (enum dev_state)s, bits & 1,
-		    (bits >> 1) & 1, (bits >> 2) & 1 };
+		    (bits >> 1) & 1, (bits >> 2) & 1, (bits >> 3) & 1 };
 		char full[WHYLEN], buf[64];
 		enum dev_state next = UNTOUCHED;
 		size_t n;
@@ -556,6 +593,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exhaustive),
+		cmocka_unit_test(test_suspected_images),
 		cmocka_unit_test(test_reasons_verbatim),
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_flags_without_case),

@@ -149,9 +149,9 @@ lifecycle_roles(enum dev_action a)
 
 	for (r = 0; r < ROLE_COUNT; r++)
 	for (s = 0; s < DEV_STATE_COUNT; s++)
-	for (bits = 0; bits < 8; bits++) {
+	for (bits = 0; bits < 16; bits++) {
 		struct dev_facts f = { (enum dev_state)s, bits & 1,
-		    (bits >> 1) & 1, (bits >> 2) & 1 };
+		    (bits >> 1) & 1, (bits >> 2) & 1, (bits >> 3) & 1 };
 		enum dev_state next;
 
 		if (lifecycle_next(&f, a, (enum role)r, &next, NULL, 0) == 0)
