@@ -1,74 +1,156 @@
 #!/bin/sh
-# make demo -- the custody log end to end, in build/demo/ (made anew).
+# make demo -- the main job end to end, in build/demo/ (made anew).
 #
-# Until the daemon exists this drives the log directly: a station is
-# created, a confiscation's hand-overs are recorded, a receipt is printed
-# for the paper form, the log is verified offline, and then a copy of the
-# database is tampered with and truncated to show that both are caught.
+# A station is created and its daemon started; the technician adds the
+# staff accounts; two phones are confiscated; one is searched with a
+# parent's consent and released to the parent; the other, confiscated for
+# suspected nude images, is refused a search, referred to the DSL, put in
+# a case, referred to police and handed to a visiting officer, who
+# countersigns.  Receipts are printed; the governors' report and the
+# station status are shown; then the daemon stops and the log is verified
+# offline against the hand-over receipt, and a tampered copy is caught.
 set -eu
 B=${1:-build}
-C="$B/custody"
 D="$B/demo"
+C="$(pwd)/$B/custody"
+CD="$(pwd)/$B/custodyd"
 rm -rf "$D"
-mkdir -p "$B"
+mkdir -p "$D/run" "$D/secrets"
+chmod 700 "$D/secrets" "$D/run"
+D="$(cd "$D" && pwd)"
+export CUSTODY_SOCKET="$D/custodyd.sock"
 
 say() { printf '\n== %s\n' "$*"; }
 
-say "Create a station (state directory 0700, key 0600, certificate, log)"
-"$C" station init --state "$D" --id demo.school.example/custody-1
-
-ev() {
-	"$C" log append --state "$D" --user "$1" --action "$2" \
-	    --subject "$3" --data "$4" > "$D/last-receipt.txt"
+# Passwords for the demo accounts, in files only their user could read.
+pw() {
+	printf '%s\n' "$2" > "$D/secrets/$1"
+	chmod 600 "$D/secrets/$1"
 }
+pw tech     "violet kettle harbour nine"
+pw mr.jones "amber falcon river forty"
+pw mrs.khan "tulip garden seventeen owls"
+pw ms.patel "marble otter lantern five"
+pw gov      "copper thistle meadow eight"
+pw pc.smith "granite puffin station two"
 
-say "Record a confiscation and its hand-overs"
-ev mr.jones device.register '{"device":"DEV-0001","pupil":"P-1042"}' \
-    '{"reason":"behaviour","seal":"SEAL-A1001","location":"main office safe","power":"off","description":"black phone, cracked case"}'
-ev mrs.khan device.seal '{"device":"DEV-0001"}' \
-    '{"old_seal":"SEAL-A1001","new_seal":"SEAL-A1002","why":"bag torn"}'
-ev mrs.khan device.move '{"device":"DEV-0001"}' \
-    '{"from":"main office safe","to":"DSL office safe"}'
-ev ms.patel device.handover '{"device":"DEV-0001","case":"CASE-0001"}' \
-    '{"officer":"PC 1234 Smith","force":"Kent Police","crime_reference":"KP/2026/0042","seal":"SEAL-A1002"}'
-cp "$D/last-receipt.txt" "$D/handover-receipt.txt"
+# Runs the CLI as one person: each has their own session directory.
+as() {
+	u=$1
+	shift
+	mkdir -p "$D/run/$u"
+	chmod 700 "$D/run/$u"
+	XDG_RUNTIME_DIR="$D/run/$u" "$C" "$@"
+}
+login() { as "$1" login --user "$1" --password-file "$D/secrets/$1"; }
 
-say "The hand-over receipt (for the paper form and the evidence bag)"
-cat "$D/handover-receipt.txt"
+cat > "$D/custody.conf" <<CONF
+# The demo runs as an unprivileged user in a temporary directory.
+# kdf_log2n is lowered so the demo is quick: 'custody status' says so.
+kdf_log2n = 12
+CONF
 
-say "The custody log"
-"$C" log show --state "$D"
+say "Create the station (key, certificate, log) and its first admin"
+"$CD" --init --config "$D/custody.conf" --state "$D" \
+    --id demo.school.example/custody-1 --admin tech \
+    --password-file "$D/secrets/tech"
 
-say "An inclusion proof of the hand-over event"
-"$C" log proof 4 --state "$D"
+say "Start custodyd"
+"$CD" --config "$D/custody.conf" --state "$D" \
+    --socket "$CUSTODY_SOCKET" 2> "$D/custodyd.log" &
+DPID=$!
+trap 'kill $DPID 2>/dev/null || true' EXIT
+i=0
+while [ ! -S "$CUSTODY_SOCKET" ] && [ $i -lt 100 ]; do
+	sleep 0.05
+	i=$((i + 1))
+done
 
-say "Offline verification, against the receipt"
-"$C" log verify --db "$D/custody.db" --against "$D/handover-receipt.txt"
+say "The technician adds the staff accounts"
+login tech
+for u in "mr.jones staff" "mrs.khan slt" "ms.patel dsl" "gov auditor"; do
+	set -- $u
+	as tech user add --user "$1" --role "$2" \
+	    --password-file "$D/secrets/tech" \
+	    --new-password-file "$D/secrets/$1" > /dev/null
+done
+as tech user list
+echo "(the technician cannot see devices:)"
+as tech device list || true
 
-say "Tamper with a copy: change the seal number recorded at event 1"
+say "Mr Jones confiscates two phones"
+login mr.jones
+as mr.jones device register --pupil P-1042 --reason behaviour \
+    --location "main office safe" --seal A1001 --power off \
+    --description "black phone, cracked case" | tee "$D/register-1.txt"
+as mr.jones device register --pupil P-2077 --reason suspected_nudes \
+    --location "main office safe" --seal A1002 --power off \
+    --description "blue phone in a glitter case" | tee "$D/register-2.txt"
+
+say "Mrs Khan (senior leader) searches the first with consent, releases it"
+login mrs.khan
+as mrs.khan device search DEV-0001 --consent-by parent_carer \
+    --consent-name "Mr A Smith" --consent-how "by telephone, 10:05" \
+    --good-reason "reports of threatening messages sent in class" \
+    --found nothing > /dev/null
+as mrs.khan device release DEV-0001 --to-name "Mr A Smith" \
+    --relationship father --id-check "driving licence seen" \
+    | tee "$D/release-receipt.txt"
+
+say "The second is refused a search (suspected images) and referred"
+as mrs.khan device search DEV-0002 --consent-by pupil \
+    --consent-name "the pupil" --consent-how "in person" \
+    --good-reason "to find the image" --found nothing || true
+as mrs.khan device refer DEV-0002 \
+    --reason "pupil says an image of another pupil was shared" > /dev/null
+
+say "Ms Patel (DSL) opens a case, refers it to police, hands the phone over"
+login ms.patel
+as ms.patel case open --category nudes --devices DEV-0002 \
+    --pupils P-2077 --summary "image shared in a year 9 group chat" \
+    > /dev/null
+as ms.patel case flag CASE-0001 --value yes \
+    --why "the image appears to show a child under 13" > /dev/null
+as ms.patel case refer CASE-0001 --force "Kent Police" \
+    --crime-ref KP/2026/0042 --officer "PC 1234 Smith" \
+    --password-file "$D/secrets/ms.patel" > /dev/null
+as ms.patel police add --user pc.smith --crime-ref KP/2026/0042 \
+    --force "Kent Police" --officer "PC Smith" --collar 1234 \
+    --password-file "$D/secrets/ms.patel" \
+    --new-password-file "$D/secrets/pc.smith" > /dev/null
+as ms.patel device handover DEV-0002 --officer-user pc.smith --seal A1002 \
+    --password-file "$D/secrets/ms.patel" \
+    --officer-password-file "$D/secrets/pc.smith" \
+    | tee "$D/handover.txt"
+sed -n '/^custody-receipt/,$p' "$D/handover.txt" > "$D/handover-receipt.txt"
+
+say "The officer sees only the case referred under their crime reference"
+login pc.smith
+as pc.smith case list
+
+say "The governor's report: figures, no names"
+login gov
+as gov report
+
+say "The DSL's view of the station"
+as ms.patel status
+
+say "Stop the daemon; verify the log offline against the hand-over receipt"
+kill "$DPID"
+wait "$DPID" || true
+trap - EXIT
+"$C" log show --db "$D/custody.db"
+"$C" log verify --db "$D/custody.db" \
+    --against "$D/handover-receipt.txt"
+
+say "Tamper with a copy: the seal number recorded at registration"
 mkdir -p "$D/tampered"
 cp "$D/custody.db" "$D/tampered/custody.db"
 sqlite3 "$D/tampered/custody.db" "DROP TRIGGER events_ro;
-    UPDATE events SET body = replace(body, 'SEAL-A1001', 'SEAL-B9999')
-    WHERE seq = 1;"
+    UPDATE events SET body = replace(body, 'A1002', 'B9999')
+    WHERE action = 'device.register';"
 if "$C" log verify --db "$D/tampered/custody.db"; then
 	echo "demo: tampering was NOT detected" >&2
-	exit 1
-fi
-
-say "Truncate a copy consistently: only the receipt can tell"
-mkdir -p "$D/truncated"
-cp "$D/custody.db" "$D/truncated/custody.db"
-sqlite3 "$D/truncated/custody.db" "DROP TRIGGER events_nd;
-    DROP TRIGGER tree_nd; DROP TRIGGER checkpoints_nd;
-    DELETE FROM events WHERE seq >= 4;
-    DELETE FROM tree WHERE idx >= (4 >> level) OR level > 2;
-    DELETE FROM checkpoints WHERE size > 4;"
-"$C" log verify --db "$D/truncated/custody.db" > /dev/null &&
-    echo "without the receipt the shortened log looks whole;"
-if "$C" log verify --db "$D/truncated/custody.db" \
-    --against "$D/handover-receipt.txt"; then
-	echo "demo: truncation was NOT detected" >&2
 	exit 1
 fi
 

@@ -284,8 +284,8 @@ test_signature_verifies_with_openssl_cli(void **state)
 	n = EVP_DecodeBlock(raw, (unsigned char *)sp, (int)(nl - sp));
 	assert_true(n > 4);
 	n -= (int)(nl[-1] == '=') + (int)(nl[-2] == '=');
-	assert_int_equal(raw[0] << 24 | raw[1] << 16 | raw[2] << 8 | raw[3],
-	    (int)k->id);
+	assert_int_equal((uint32_t)raw[0] << 24 | (uint32_t)raw[1] << 16 |
+	    (uint32_t)raw[2] << 8 | raw[3], k->id);
 	assert_non_null(mkdtemp(dir));
 	for (i = 0; i < 3; i++)
 		(void)snprintf(path[i], sizeof(path[i]), "%s/%d", dir, i);
