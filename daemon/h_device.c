@@ -75,6 +75,7 @@ int
 device_overdue(const struct daemon *d, json_t *dev, int64_t now)
 {
 	const char *state = json_string_value(json_object_get(dev, "state"));
+	int64_t since;
 
 	if (state == NULL || (strcmp(state, "held") != 0 &&
 	    strcmp(state, "checked_out") != 0))
@@ -82,8 +83,13 @@ device_overdue(const struct daemon *d, json_t *dev, int64_t now)
 	if (json_integer_value(json_object_get(dev, "offence_suspected")) ||
 	    json_integer_value(json_object_get(dev, "police_referred")))
 		return 0;
-	return now > overdue_at(json_integer_value(json_object_get(dev,
-	    "registered_at")), d->cfg.end_of_day);
+	/* From the school day it was confiscated on, not when typed in. */
+	if (!json_is_string(json_object_get(dev, "confiscated_at")) ||
+	    custody_time_parse(json_string_value(json_object_get(dev,
+	    "confiscated_at")), &since) != 0)
+		since = json_integer_value(json_object_get(dev,
+		    "registered_at"));
+	return now > overdue_at(since, d->cfg.end_of_day);
 }
 
 #define DEVICE_SELECT "SELECT d.*, c.offence_suspected, c.police_referred, " \

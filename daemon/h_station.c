@@ -48,7 +48,8 @@ status_overdue(struct req *r, json_t *res)
 	    r->role == ROLE_HEAD;
 	size_t i;
 
-	if (req_sql(r, "SELECT d.id, d.state, d.registered_at, d.location, "
+	if (req_sql(r, "SELECT d.id, d.state, d.registered_at, "
+	    "d.confiscated_at, d.location, "
 	    "c.offence_suspected, c.police_referred FROM devices d LEFT JOIN "
 	    "cases c ON c.id = d.case_id WHERE d.state IN ('held', "
 	    "'checked_out')", NULL, &rows) != 0) {
