@@ -106,6 +106,12 @@ void	store_iter_free(struct store_iter *it);	/* accepts NULL */
  */
 int	store_sql(struct store *st, const char *sql, json_t *params,
 	    json_t **rows);
+/*
+ * For a pass that streams the whole log once (verify): no memory map and
+ * a small page cache, so its memory does not grow with the log.  (Other
+ * read-only opens read through a memory map, for fast lookups.)
+ */
+int	store_stream_mode(struct store *st);
 /* Frees what SQLite caches (for a daemon going idle). */
 void	store_release_memory(struct store *st);
 /* Rows changed by the last statement. */

@@ -322,6 +322,8 @@ log_verify(struct store *st, const struct verify_opts *opts,
 	v.st = st;
 	v.err = err;
 	v.errlen = errlen;
+	/* One streaming pass: memory stays flat however long the log. */
+	(void)store_stream_mode(st);
 	if ((r = store_station_get(st, &s, err, errlen)) != 0)
 		return r;
 	if (sign_cert_pub(s.cert, s.cert_len, &pub) != 0) {
