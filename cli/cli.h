@@ -95,5 +95,6 @@ int	cmd_case_classify(int argc, char **argv);
 int	cmd_case_flag(int argc, char **argv);
 int	cmd_case_link(int argc, char **argv);
 int	cmd_case_refer(int argc, char **argv);
+int	cmd_case_police(int argc, char **argv);
 
 #endif

@@ -19,6 +19,34 @@ static const struct op_arg case_id = {
 	.help = "e.g. CASE-0001",
 };
 
+static const struct op_arg police_args[] = {
+	{ .key = "user", .flags = OA_REQUIRED, .meta = "USER",
+	  .label = "Officer's user name", .help = "the officer's new account, "
+	  "e.g. pc-smith" },
+	{ .key = "officer", .flags = OA_REQUIRED, .meta = "NAME",
+	  .label = "Officer", .help = "the officer's name and rank" },
+	{ .key = "collar", .flags = OA_REQUIRED, .meta = "NUMBER",
+	  .label = "Collar number", .help = "from the officer's warrant "
+	  "card" },
+	{ .key = "hours", .flags = OA_INT, .meta = "N",
+	  .label = "Hours", .help = "how long the account lasts; "
+	  "custodyd's default is 24" },
+	{ .key = NULL },
+};
+
+static const struct op_desc case_police = {
+	.op = "police.add", .cmd = "case police",
+	.about = "Creates a time-limited account for the officer collecting "
+	"a case referred to police, with the case's crime reference and "
+	"force.  The officer sees only cases with that reference and "
+	"countersigns hand-overs with the password set here; tell them the "
+	"password in person.",
+	.id = &case_id, .args = police_args, .secrets = OP_STEPUP | OP_NEWPW,
+	.newpw_prompt = "Password for the officer's account (the officer "
+	"will need it): ",
+	.done = "police account created",
+};
+
 static const struct op_arg open_args[] = {
 	{ .key = "category", .flags = OA_REQUIRED, .meta = "CATEGORY",
 	  .label = "Category", .help = "what the concern is about",
@@ -201,4 +229,10 @@ int
 cmd_case_refer(int argc, char **argv)
 {
 	return op_run(&case_refer, argc, argv);
+}
+
+int
+cmd_case_police(int argc, char **argv)
+{
+	return op_run(&case_police, argc, argv);
 }

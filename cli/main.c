@@ -55,6 +55,8 @@ static const struct cli_cmd commands[] = {
 	{ "case", "flag", cmd_case_flag, "set or clear offence_suspected" },
 	{ "case", "link", cmd_case_link, "link a device to a case" },
 	{ "case", "refer", cmd_case_refer, "record a referral to police" },
+	{ "case", "police", cmd_case_police,
+	    "make the collecting officer's account for a referred case" },
 	{ "user", "add", cmd_user_add, "add an account" },
 	{ "user", "list", cmd_user_list, "list accounts" },
 	{ "user", "disable", cmd_user_disable, "disable an account" },

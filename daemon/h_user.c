@@ -108,19 +108,64 @@ h_user_add(struct req *r)
 	return rc;
 }
 
+/*
+ * The crime reference and force of the case named in args.case, which
+ * must have been referred to police.  The values are copied into the
+ * request's args, which live until the request ends.
+ */
+static int
+police_case(struct req *r, const char **ref, const char **force)
+{
+	json_t *rows = NULL, *c;
+	const char *id;
+	int bad = 0;
+
+	if ((id = arg_str(r, "case", 32, &bad)) == NULL)
+		return bad ? -1 : req_fail(r, "bad_request", "missing case");
+	if (req_sql(r, "SELECT crime_ref, force, police_referred FROM cases "
+	    "WHERE id = ?", json_pack("[s]", id), &rows) != 0)
+		return -1;
+	c = json_array_get(rows, 0);
+	if (c == NULL) {
+		json_decref(rows);
+		return req_fail(r, "not_found", "no case %s", id);
+	}
+	if (!json_integer_value(json_object_get(c, "police_referred"))) {
+		json_decref(rows);
+		return req_fail(r, "refused", "case %s has no police referral; "
+		    "refer it first (custody case refer)", id);
+	}
+	/* Keep the values alive for the caller: park them in args. */
+	json_object_set(r->args, "crime_ref", json_object_get(c, "crime_ref"));
+	json_object_set(r->args, "force", json_object_get(c, "force"));
+	json_decref(rows);
+	*ref = json_string_value(json_object_get(r->args, "crime_ref"));
+	*force = json_string_value(json_object_get(r->args, "force"));
+	return 0;
+}
+
 int
 h_police_add(struct req *r)
 {
-	const char *user, *ref, *force, *officer, *collar;
+	const char *user, *ref = NULL, *force = NULL, *officer, *collar;
 	json_t *extra, *hv = json_object_get(r->args, "hours");
 	int bad = 0, rc, hours = r->d->cfg.police_hours;
 	int64_t expires;
 
-	if (user_arg(r, &user) != 0 || arg_need(r, "crime_ref", "force",
-	    "officer", "collar", "new_password", NULL) != 0)
+	if (user_arg(r, &user) != 0)
 		return -1;
-	ref = arg_str(r, "crime_ref", 64, &bad);
-	force = arg_str(r, "force", 128, &bad);
+	if (json_object_get(r->args, "case") != NULL) {
+		/* For a case: its referral names the reference and force. */
+		if (arg_need(r, "officer", "collar", "new_password", NULL) != 0 ||
+		    police_case(r, &ref, &force) != 0)
+			return -1;
+	} else {
+		if (arg_need(r, "crime_ref", "force", "officer", "collar",
+		    "new_password", NULL) != 0)
+			return -1;
+		ref = arg_str(r, "crime_ref", 64, &bad);
+		force = arg_str(r, "force", 128, &bad);
+	}
 	officer = arg_str(r, "officer", 128, &bad);
 	collar = arg_str(r, "collar", 32, &bad);
 	if (bad)

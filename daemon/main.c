@@ -162,6 +162,13 @@ main(int argc, char **argv)
 	if (config != NULL && config_load(config, &d->cfg, err,
 	    sizeof(err)) != 0)
 		goto fail;
+	/* Options, then the environment, then the configuration file. */
+	if (state == NULL && (state = getenv("CUSTODY_STATE")) != NULL &&
+	    state[0] == '\0')
+		state = NULL;
+	if (sock == NULL && (sock = getenv("CUSTODY_SOCKET")) != NULL &&
+	    sock[0] == '\0')
+		sock = NULL;
 	if (state != NULL)
 		(void)snprintf(d->cfg.state, sizeof(d->cfg.state), "%s", state);
 	if (sock != NULL)

@@ -88,9 +88,9 @@ arg_need(struct req *r, ...)
 json_t *
 req_actor(const struct req *r)
 {
-	return json_pack("{s:s, s:s, s:I}", "user", r->user[0] ? r->user :
-	    "(unknown)", "role", role_name(r->role), "uid",
-	    (json_int_t)r->uid);
+	return json_pack("{s:s, s:s, s:I, s:I}", "user", r->user[0] ?
+	    r->user : "(unknown)", "role", role_name(r->role), "uid",
+	    (json_int_t)r->uid, "gid", (json_int_t)r->gid);
 }
 
 int

@@ -114,8 +114,8 @@ as ms.patel case flag CASE-0001 --value yes \
 as ms.patel case refer CASE-0001 --force "Kent Police" \
     --crime-ref KP/2026/0042 --officer "PC 1234 Smith" \
     --password-file "$D/secrets/ms.patel" > /dev/null
-as ms.patel police add --user pc.smith --crime-ref KP/2026/0042 \
-    --force "Kent Police" --officer "PC Smith" --collar 1234 \
+as ms.patel case police CASE-0001 --user pc.smith \
+    --officer "PC Smith" --collar 1234 \
     --password-file "$D/secrets/ms.patel" \
     --new-password-file "$D/secrets/pc.smith" > /dev/null
 as ms.patel device handover DEV-0002 --officer-user pc.smith --seal A1002 \

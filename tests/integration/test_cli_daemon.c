@@ -165,6 +165,40 @@ test_station_day(void **unused)
 		expect(&o, 0, "log verified");
 	}
 
+	/* A police account for a case takes the case's crime reference;
+	 * a case without a referral is refused. */
+	{
+		char *dsl = pwfile("dee", "marble otter lantern five");
+		char *pc = pwfile("pc", "granite puffin station two");
+
+		cli(&o, "tech", "user", "add", "--user", "dee", "--role", "dsl",
+		    "--password-file", admin, "--new-password-file", dsl, NULL);
+		expect(&o, 0, NULL);
+		cli(&o, "dee", "login", "--user", "dee", "--password-file", dsl,
+		    NULL);
+		expect(&o, 0, NULL);
+		cli(&o, "dee", "case", "open", "--category", "nudes",
+		    "--summary", "shared image", "--devices", "DEV-0002", NULL);
+		expect(&o, 0, "CASE-0001");
+		cli(&o, "dee", "case", "police", "CASE-0001", "--user", "pc",
+		    "--officer", "PC Smith", "--collar", "99",
+		    "--password-file", dsl, "--new-password-file", pc, NULL);
+		expect(&o, 12, "no police referral");
+		cli(&o, "dee", "case", "refer", "CASE-0001", "--force",
+		    "Kent Police", "--crime-ref", "KP/7", "--officer", "DC Y",
+		    "--password-file", dsl, NULL);
+		expect(&o, 0, NULL);
+		cli(&o, "dee", "case", "police", "CASE-0001", "--user", "pc",
+		    "--officer", "PC Smith", "--collar", "99",
+		    "--password-file", dsl, "--new-password-file", pc, NULL);
+		expect(&o, 0, NULL);
+		cli(&o, "pc", "login", "--user", "pc", "--password-file", pc,
+		    NULL);
+		expect(&o, 0, "police");
+		cli(&o, "pc", "whoami", "--json", NULL);
+		expect(&o, 0, "KP/7");
+	}
+
 	/* After logout the session is gone. */
 	cli(&o, "sue", "logout", NULL);
 	expect(&o, 0, NULL);
