@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "common/error.h"
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "common/escape.h"
@@ -82,24 +83,6 @@ client_socket_path(const char *opt)
 	return CLIENT_DEFAULT_SOCKET;
 }
 
-/* Writes a formatted, already safe message into err; returns code. */
-static int
-client_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-client_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
-
 /* What to try when connect(2) fails with e. */
 static const char *
 connect_hint(int e)
@@ -131,7 +114,7 @@ client_connect(const char *path, int *fdp, char *err, size_t errlen)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		r = client_fail(err, errlen, CLI_USAGE, "socket path %s is "
+		r = custody_fail(err, errlen, CLI_USAGE, "socket path %s is "
 		    "too long (at most %zu bytes)", safe,
 		    sizeof(sun.sun_path) - 1);
 		goto out;
@@ -140,13 +123,13 @@ client_connect(const char *path, int *fdp, char *err, size_t errlen)
 	if ((fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0) {
-		r = client_fail(err, errlen, CLI_CONNECT, "cannot make a "
+		r = custody_fail(err, errlen, CLI_CONNECT, "cannot make a "
 		    "socket: %s", strerror(errno));
 		goto out;
 	}
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
 		e = errno;
-		r = client_fail(err, errlen, CLI_CONNECT, "cannot reach "
+		r = custody_fail(err, errlen, CLI_CONNECT, "cannot reach "
 		    "custodyd at %s: %s; %s", safe, strerror(e),
 		    connect_hint(e));
 		goto out;
@@ -173,19 +156,19 @@ client_request(const char *op, const char *session, json_t *args,
 	req = json_pack("{s:i, s:s, s:s*, s:O*}", "v", 1, "op", op,
 	    "session", session, "args", args);
 	if (req == NULL || (n = json_dumpb(req, NULL, 0, JSON_COMPACT)) == 0) {
-		(void)client_fail(err, errlen, CLI_FAIL, "cannot encode the "
+		(void)custody_fail(err, errlen, CLI_FAIL, "cannot encode the "
 		    "request (out of memory?)");
 		goto out;
 	}
 	if (n > CLIENT_MAX_MSG) {
-		(void)client_fail(err, errlen, CLI_FAIL, "the request is %zu "
+		(void)custody_fail(err, errlen, CLI_FAIL, "the request is %zu "
 		    "bytes, over custodyd's limit of %d; shorten the text "
 		    "given", n, CLIENT_MAX_MSG);
 		goto out;
 	}
 	if ((text = malloc(n)) == NULL ||
 	    json_dumpb(req, text, n, JSON_COMPACT) != n) {
-		(void)client_fail(err, errlen, CLI_FAIL, "cannot encode the "
+		(void)custody_fail(err, errlen, CLI_FAIL, "cannot encode the "
 		    "request (out of memory?)");
 		goto out;
 	}
@@ -214,18 +197,18 @@ client_recv(int fd, char *buf, size_t *len, char *err, size_t errlen)
 		n = recvmsg(fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	while (n == -1 && errno == EINTR);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return client_fail(err, errlen, CLI_CONNECT, "custodyd did "
+		return custody_fail(err, errlen, CLI_CONNECT, "custodyd did "
 		    "not answer within %d seconds; check whether the action "
 		    "was recorded before trying again", CLIENT_TIMEOUT);
 	if (n == -1)
-		return client_fail(err, errlen, CLI_CONNECT, "cannot read "
+		return custody_fail(err, errlen, CLI_CONNECT, "cannot read "
 		    "custodyd's reply: %s", strerror(errno));
 	if (n == 0)
-		return client_fail(err, errlen, CLI_CONNECT, "custodyd closed "
+		return custody_fail(err, errlen, CLI_CONNECT, "custodyd closed "
 		    "the connection without answering; see journalctl -u "
 		    "custodyd");
 	if ((size_t)n > CLIENT_MAX_REPLY || (msg.msg_flags & MSG_TRUNC) != 0)
-		return client_fail(err, errlen, CLI_FAIL, "custodyd's reply "
+		return custody_fail(err, errlen, CLI_FAIL, "custodyd's reply "
 		    "(%zd bytes) is over the protocol limit of %d bytes",
 		    n, CLIENT_MAX_REPLY);
 	*len = (size_t)n;
@@ -277,21 +260,21 @@ client_reply_error(const json_t *e, char *err, size_t errlen)
 	code = json_string_value(json_object_get(e, "code"));
 	msg = json_string_value(json_object_get(e, "message"));
 	if (code == NULL)
-		return client_fail(err, errlen, CLI_FAIL, "custodyd sent a "
+		return custody_fail(err, errlen, CLI_FAIL, "custodyd sent a "
 		    "malformed reply: an error without a code");
 	if (msg == NULL || msg[0] == '\0')
 		msg = code;
 	escape_text(msg, strlen(msg), safe, sizeof(safe));
 	if ((x = error_lookup(code)) == -1) {
 		escape_text(code, strlen(code), scode, sizeof(scode));
-		return client_fail(err, errlen, CLI_FAIL, "%s (error code "
+		return custody_fail(err, errlen, CLI_FAIL, "%s (error code "
 		    "'%s', which this custody does not know; is it older "
 		    "than the daemon?)", safe, scode);
 	}
 	if (x == CLI_AUTH && strstr(msg, "custody login") == NULL)
-		return client_fail(err, errlen, x, "%s; log in again with "
+		return custody_fail(err, errlen, x, "%s; log in again with "
 		    "'custody login'", safe);
-	return client_fail(err, errlen, x, "%s", safe);
+	return custody_fail(err, errlen, x, "%s", safe);
 }
 
 /* Parses a reply message. */
@@ -304,23 +287,23 @@ client_reply(const char *buf, size_t len, json_t **result, char *err,
 	int r;
 
 	if ((j = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
-		return client_fail(err, errlen, CLI_FAIL, "custodyd sent a "
+		return custody_fail(err, errlen, CLI_FAIL, "custodyd sent a "
 		    "malformed reply (not JSON at byte %d); see journalctl -u "
 		    "custodyd", je.position);
 	ok = json_object_get(j, "ok");
 	res = json_object_get(j, "result");
 	if (!json_is_boolean(ok))
-		r = client_fail(err, errlen, CLI_FAIL, "custodyd sent a "
+		r = custody_fail(err, errlen, CLI_FAIL, "custodyd sent a "
 		    "malformed reply: no \"ok\"");
 	else if (json_is_false(ok))
 		r = client_reply_error(json_object_get(j, "error"), err,
 		    errlen);
 	else if (res != NULL && !json_is_object(res))
-		r = client_fail(err, errlen, CLI_FAIL, "custodyd sent a "
+		r = custody_fail(err, errlen, CLI_FAIL, "custodyd sent a "
 		    "malformed reply: the result is not an object");
 	else {
 		*result = res != NULL ? json_incref(res) : json_object();
-		r = *result != NULL ? CLI_OK : client_fail(err, errlen,
+		r = *result != NULL ? CLI_OK : custody_fail(err, errlen,
 		    CLI_FAIL, "out of memory");
 	}
 	json_decref(j);
@@ -341,7 +324,7 @@ client_call(const char *sock, const char *op, const char *session,
 	    errlen)) != CLI_OK)
 		goto out;
 	if ((rep = malloc(CLIENT_MAX_REPLY + 1)) == NULL) {
-		r = client_fail(err, errlen, CLI_FAIL, "out of memory");
+		r = custody_fail(err, errlen, CLI_FAIL, "out of memory");
 		goto out;
 	}
 	if ((r = client_connect(sock, &fd, err, errlen)) != CLI_OK)
@@ -350,7 +333,7 @@ client_call(const char *sock, const char *op, const char *session,
 		n = send(fd, req, reqlen, MSG_NOSIGNAL);
 	while (n == -1 && errno == EINTR);
 	if (n == -1 || (size_t)n != reqlen) {
-		r = client_fail(err, errlen, CLI_CONNECT, "cannot send the "
+		r = custody_fail(err, errlen, CLI_CONNECT, "cannot send the "
 		    "request to custodyd: %s", n == -1 ? strerror(errno) :
 		    "short write");
 		goto out;
@@ -378,15 +361,15 @@ session_dir(char *buf, size_t len, char *err, size_t errlen)
 	int n;
 
 	if (xdg == NULL || xdg[0] == '\0')
-		return client_fail(err, errlen, CLI_FAIL, "XDG_RUNTIME_DIR is "
+		return custody_fail(err, errlen, CLI_FAIL, "XDG_RUNTIME_DIR is "
 		    "not set; log in through a desktop session or set it to "
 		    "a private directory");
 	if (xdg[0] != '/')
-		return client_fail(err, errlen, CLI_FAIL, "XDG_RUNTIME_DIR "
+		return custody_fail(err, errlen, CLI_FAIL, "XDG_RUNTIME_DIR "
 		    "is not an absolute path; set it to a private directory");
 	n = snprintf(buf, len, "%s/%s", xdg, SESSION_DIR);
 	if (n < 0 || (size_t)n >= len)
-		return client_fail(err, errlen, CLI_FAIL, "XDG_RUNTIME_DIR "
+		return custody_fail(err, errlen, CLI_FAIL, "XDG_RUNTIME_DIR "
 		    "is too long");
 	return CLI_OK;
 }
@@ -401,7 +384,7 @@ client_session_path(char *buf, size_t len, char *err, size_t errlen)
 		return r;
 	n = snprintf(buf, len, "%s/%s", dir, SESSION_FILE);
 	if (n < 0 || (size_t)n >= len)
-		return client_fail(err, errlen, CLI_FAIL, "XDG_RUNTIME_DIR "
+		return custody_fail(err, errlen, CLI_FAIL, "XDG_RUNTIME_DIR "
 		    "is too long");
 	return CLI_OK;
 }
@@ -414,18 +397,18 @@ session_check(int fd, const char *safe, int lenient, char *err,
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
-		return client_fail(err, errlen, CLI_AUTH, "cannot read the "
+		return custody_fail(err, errlen, CLI_AUTH, "cannot read the "
 		    "session file %s: %s", safe, strerror(errno));
 	if (!S_ISREG(st.st_mode))
-		return client_fail(err, errlen, CLI_AUTH, "the session file "
+		return custody_fail(err, errlen, CLI_AUTH, "the session file "
 		    "%s is not a regular file; remove it and run 'custody "
 		    "login'", safe);
 	if (st.st_uid != geteuid())
-		return client_fail(err, errlen, CLI_AUTH, "the session file "
+		return custody_fail(err, errlen, CLI_AUTH, "the session file "
 		    "%s belongs to uid %u, not to you; refusing it: remove "
 		    "it and run 'custody login'", safe, (unsigned)st.st_uid);
 	if (!lenient && (st.st_mode & 077) != 0)
-		return client_fail(err, errlen, CLI_AUTH, "the session file "
+		return custody_fail(err, errlen, CLI_AUTH, "the session file "
 		    "%s is open to other users (mode %04o); refusing it: run "
 		    "'custody logout' to end that session, then 'custody "
 		    "login'", safe, (unsigned)(st.st_mode & 07777));
@@ -447,8 +430,8 @@ client_session_load(char token[CLIENT_TOKEN_HEX + 1], int lenient,
 	escape_text(path, strlen(path), safe, sizeof(safe));
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
 	    O_NONBLOCK)) == -1) {
-		r = errno == ENOENT ? client_fail(err, errlen, CLI_AUTH, "not "
-		    "logged in; run 'custody login'") : client_fail(err,
+		r = errno == ENOENT ? custody_fail(err, errlen, CLI_AUTH, "not "
+		    "logged in; run 'custody login'") : custody_fail(err,
 		    errlen, CLI_AUTH, "cannot open the session file %s: %s; "
 		    "remove it and run 'custody login'", safe,
 		    errno == ELOOP ? "it is a symbolic link" :
@@ -466,7 +449,7 @@ client_session_load(char token[CLIENT_TOKEN_HEX + 1], int lenient,
 			break;
 	if (i != CLIENT_TOKEN_HEX || !(n == CLIENT_TOKEN_HEX ||
 	    (n == CLIENT_TOKEN_HEX + 1 && buf[CLIENT_TOKEN_HEX] == '\n'))) {
-		r = client_fail(err, errlen, CLI_AUTH, "the session file %s is "
+		r = custody_fail(err, errlen, CLI_AUTH, "the session file %s is "
 		    "damaged; run 'custody login'", safe);
 		goto out;
 	}
@@ -488,16 +471,16 @@ session_mkdir(const char *dir, char *err, size_t errlen)
 
 	escape_text(dir, strlen(dir), safe, sizeof(safe));
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return client_fail(err, errlen, CLI_FAIL, "cannot make %s: %s",
+		return custody_fail(err, errlen, CLI_FAIL, "cannot make %s: %s",
 		    safe, strerror(errno));
 	if (lstat(dir, &st) != 0)
-		return client_fail(err, errlen, CLI_FAIL, "cannot read %s: %s",
+		return custody_fail(err, errlen, CLI_FAIL, "cannot read %s: %s",
 		    safe, strerror(errno));
 	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-		return client_fail(err, errlen, CLI_FAIL, "%s is not a "
+		return custody_fail(err, errlen, CLI_FAIL, "%s is not a "
 		    "directory of yours; remove it and log in again", safe);
 	if ((st.st_mode & 077) != 0)
-		return client_fail(err, errlen, CLI_FAIL, "%s is open to other "
+		return custody_fail(err, errlen, CLI_FAIL, "%s is open to other "
 		    "users (mode %04o); run chmod 700 on it and log in again",
 		    safe, (unsigned)(st.st_mode & 07777));
 	return CLI_OK;
@@ -544,7 +527,7 @@ client_session_save(const char *token, char *err, size_t errlen)
 	    (r = client_session_path(path, sizeof(path), err, errlen)) != 0)
 		goto out;
 	if (strlen(token) != CLIENT_TOKEN_HEX) {
-		r = client_fail(err, errlen, CLI_FAIL, "custodyd sent a "
+		r = custody_fail(err, errlen, CLI_FAIL, "custodyd sent a "
 		    "malformed session token");
 		goto out;
 	}
@@ -556,20 +539,20 @@ client_session_save(const char *token, char *err, size_t errlen)
 		n = errno;
 		tmp[0] = '\0';
 		escape_text(dir, strlen(dir), safe, sizeof(safe));
-		r = client_fail(err, errlen, CLI_FAIL, "cannot create a file "
+		r = custody_fail(err, errlen, CLI_FAIL, "cannot create a file "
 		    "in %s: %s", safe, strerror(n));
 		goto out;
 	}
 	if (fchmod(fd, 0600) != 0 || write_all(fd, line, sizeof(line)) != 0 ||
 	    fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
-		r = client_fail(err, errlen, CLI_FAIL, "cannot write the "
+		r = custody_fail(err, errlen, CLI_FAIL, "cannot write the "
 		    "session file: %s", strerror(errno));
 		goto out;
 	}
 	fd = -1;
 	if (rename(tmp, path) != 0) {
-		r = client_fail(err, errlen, CLI_FAIL, "cannot write the "
+		r = custody_fail(err, errlen, CLI_FAIL, "cannot write the "
 		    "session file: %s", strerror(errno));
 		goto out;
 	}
@@ -592,7 +575,7 @@ client_session_remove(char *err, size_t errlen)
 	if ((r = client_session_path(path, sizeof(path), err, errlen)) != 0)
 		return r;
 	if (unlink(path) != 0 && errno != ENOENT)
-		return client_fail(err, errlen, CLI_FAIL, "cannot remove the "
+		return custody_fail(err, errlen, CLI_FAIL, "cannot remove the "
 		    "session file: %s", strerror(errno));
 	return CLI_OK;
 }

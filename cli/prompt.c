@@ -23,6 +23,7 @@
 
 #include <openssl/crypto.h>
 
+#include "common/error.h"
 #include "cli/cli.h"
 #include "cli/prompt.h"
 #include "common/escape.h"
@@ -33,23 +34,6 @@ static const int prompt_signals[] = {
 	SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU,
 };
 #define NSIGNALS	(sizeof(prompt_signals) / sizeof(prompt_signals[0]))
-
-static int
-prompt_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-prompt_fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return code;
-}
 
 int
 cli_interactive(void)
@@ -156,20 +140,20 @@ cli_ask(const char *prompt, int secret, char *buf, size_t len, char *err,
 		r = read_line(buf, len, &cut);
 	}
 	if (r == -1 && errno == EINTR)
-		return prompt_fail(err, errlen, CLI_USAGE, "interrupted; "
+		return custody_fail(err, errlen, CLI_USAGE, "interrupted; "
 		    "nothing was done");
 	if (r == -1)
-		return prompt_fail(err, errlen, CLI_FAIL, "cannot read the "
+		return custody_fail(err, errlen, CLI_FAIL, "cannot read the "
 		    "answer: %s", strerror(errno));
 	if (r == 0) {
 		if (!secret)
 			fputc('\n', stderr);
-		return prompt_fail(err, errlen, CLI_USAGE, "no answer (end of "
+		return custody_fail(err, errlen, CLI_USAGE, "no answer (end of "
 		    "input); nothing was done");
 	}
 	if (cut) {
 		explicit_bzero(buf, len);
-		return prompt_fail(err, errlen, CLI_USAGE, "that answer is "
+		return custody_fail(err, errlen, CLI_USAGE, "that answer is "
 		    "too long (at most %zu bytes); nothing was done", len - 1);
 	}
 	return CLI_OK;
@@ -223,7 +207,7 @@ cli_secret_file(const char *opt, const char *path, struct cli_secret *s,
 	escape_text(path, strlen(path), safe, sizeof(safe));
 	if (strcmp(path, "-") == 0 && isatty(STDIN_FILENO)) {
 		/* It would echo: leave the option out to be asked instead. */
-		(void)prompt_fail(err, errlen, CLI_USAGE, "%s -: standard "
+		(void)custody_fail(err, errlen, CLI_USAGE, "%s -: standard "
 		    "input is a terminal; leave %s out to be asked with echo "
 		    "off", opt, opt);
 		goto out;
@@ -232,7 +216,7 @@ cli_secret_file(const char *opt, const char *path, struct cli_secret *s,
 	    open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1 || (n = read_all(fd, buf, sizeof(buf))) == -1) {
 		e = errno;
-		(void)prompt_fail(err, errlen, CLI_USAGE, "cannot read %s %s: "
+		(void)custody_fail(err, errlen, CLI_USAGE, "cannot read %s %s: "
 		    "%s", opt, safe, e == EFBIG ? "longer than a password "
 		    "can be" : strerror(e));
 		goto out;
@@ -243,13 +227,13 @@ cli_secret_file(const char *opt, const char *path, struct cli_secret *s,
 		n--;
 	if (n == 0 || memchr(buf, '\0', (size_t)n) != NULL ||
 	    (size_t)n > CLI_SECRET_MAX) {
-		(void)prompt_fail(err, errlen, CLI_USAGE, "%s %s %s", opt, safe,
+		(void)custody_fail(err, errlen, CLI_USAGE, "%s %s %s", opt, safe,
 		    n == 0 ? "is empty" : (size_t)n > CLI_SECRET_MAX ?
 		    "is longer than a password can be" : "has a NUL byte");
 		goto out;
 	}
 	if (secret_set(s, buf, (size_t)n) != 0) {
-		r = prompt_fail(err, errlen, CLI_FAIL, "out of memory");
+		r = custody_fail(err, errlen, CLI_FAIL, "out of memory");
 		goto out;
 	}
 	r = CLI_OK;
@@ -280,13 +264,13 @@ cli_secret_ask(const char *prompt, const char *again, struct cli_secret *s,
 		if ((r = cli_ask(again, 1, b, sizeof(b), err, errlen)) != 0)
 			goto out;
 		if (strlen(b) != la || CRYPTO_memcmp(a, b, la) != 0) {
-			r = prompt_fail(err, errlen, CLI_USAGE, "the two "
+			r = custody_fail(err, errlen, CLI_USAGE, "the two "
 			    "passwords typed differ; nothing was done");
 			goto out;
 		}
 	}
 	if (secret_set(s, a, la) != 0)
-		r = prompt_fail(err, errlen, CLI_FAIL, "out of memory");
+		r = custody_fail(err, errlen, CLI_FAIL, "out of memory");
 out:
 	explicit_bzero(a, sizeof(a));
 	explicit_bzero(b, sizeof(b));

@@ -4,31 +4,7 @@
 #include <string.h>
 
 #include "escape.h"
-
-/* Length of a valid UTF-8 sequence at s, or 0; sets *cp. */
-static size_t
-escape_utf8(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	size_t len, i;
-	uint32_t c;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (n < len)
-		return 0;
-	c = s[0] & (0xff >> (len + 1));
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
+#include "utf8.h"
 
 /* The escaped form of the element at p (n bytes left) in tmp; its length. */
 static size_t
@@ -49,7 +25,7 @@ escape_one(const unsigned char *p, size_t n, char tmp[8], size_t *k)
 		tmp[0] = (char)p[0];
 		return 1;
 	}
-	if ((*k = escape_utf8(p, n, &cp)) == 0) {
+	if ((*k = utf8_decode(p, n, &cp)) == 0) {
 		*k = 1;
 		return (size_t)snprintf(tmp, 8, "\\x%02x", p[0]);
 	}

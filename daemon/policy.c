@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/error.h"
 #include "daemon/policy.h"
 
 #define BIT(x)		(1u << (unsigned int)(x))
@@ -99,27 +100,6 @@ policy_find(const char *op)
 	return NULL;
 }
 
-/*
- * Writes a one-line refusal into why (if why is not NULL and whylen > 0;
- * truncated to fit, never overflowed) and returns -1.
- */
-static int
-policy_refuse(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-policy_refuse(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 int
 policy_check(const struct policy_rule *rule, enum role role, char *why,
     size_t whylen)
@@ -127,19 +107,19 @@ policy_check(const struct policy_rule *rule, enum role role, char *why,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (rule == NULL || rule->op == NULL)
-		return policy_refuse(why, whylen,
+		return custody_fail(why, whylen, -1,
 		    "forbidden: unknown operation");
 	if ((unsigned int)role >= ROLE_COUNT)
-		return policy_refuse(why, whylen,
+		return custody_fail(why, whylen, -1,
 		    "forbidden: unknown role cannot %s; log in first "
 		    "(custody login)", rule->op);
 	if ((rule->flags & POLICY_PUBLIC) != 0 ||
 	    (rule->roles & BIT(role)) != 0)
 		return 0;
 	if (role == ROLE_NONE)
-		return policy_refuse(why, whylen,
+		return custody_fail(why, whylen, -1,
 		    "forbidden: log in first (custody login)");
-	return policy_refuse(why, whylen, "forbidden: role %s cannot %s; %s",
+	return custody_fail(why, whylen, -1, "forbidden: role %s cannot %s; %s",
 	    role_name(role), rule->op,
 	    rule->ask != NULL ? rule->ask : "ask the DSL");
 }

@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/error.h"
 #include "evidence/lifecycle.h"
 
 #define BIT(x)		(1u << (unsigned int)(x))
@@ -157,27 +158,6 @@ dev_action_name(enum dev_action a)
 	return (unsigned int)a < ACT_COUNT ? action_names[a] : "unknown";
 }
 
-/*
- * Writes a one-line refusal into why (if why is not NULL and whylen > 0;
- * truncated to fit, never overflowed) and returns -1.
- */
-static int
-lifecycle_refuse(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-lifecycle_refuse(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why != NULL && whylen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(why, whylen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
 /* Why role, which may not do action a, is refused it. */
 static int
 lifecycle_forbidden(enum role role, enum dev_action a, char *why,
@@ -206,7 +186,7 @@ lifecycle_forbidden(enum role role, enum dev_action a, char *why,
 		reason = LOGIN_FIRST;
 		break;
 	}
-	return lifecycle_refuse(why, whylen,
+	return custody_fail(why, whylen, -1,
 	    "forbidden: role %s cannot %s a device; %s", role_name(role),
 	    action_names[a], reason);
 }
@@ -230,34 +210,34 @@ lifecycle_case(const struct dev_facts *f, enum case_rule rule, enum role role,
 	switch (rule) {
 	case CASE_NO_RELEASE:
 		if (locked)
-			return lifecycle_refuse(why, whylen, "refused: device's "
+			return custody_fail(why, whylen, -1, "refused: device's "
 			    "case is flagged %s; it cannot be released to a "
 			    "parent/carer; ask the DSL", lifecycle_locks(f));
 		if (f->suspected && role != ROLE_DSL)
-			return lifecycle_refuse(why, whylen, "refused: device "
+			return custody_fail(why, whylen, -1, "refused: device "
 			    "was confiscated for suspected images; only the "
 			    "DSL may release it, after review; refer it to the "
 			    "DSL (custody device refer)");
 		return 0;
 	case CASE_NO_SEARCH:
 		if (locked)
-			return lifecycle_refuse(why, whylen, "refused: device's "
+			return custody_fail(why, whylen, -1, "refused: device's "
 			    "case is flagged %s; do not search it; the DSL "
 			    "decides with police", lifecycle_locks(f));
 		if (f->suspected)
-			return lifecycle_refuse(why, whylen, "refused: device "
+			return custody_fail(why, whylen, -1, "refused: device "
 			    "was confiscated for suspected images; do not "
 			    "search it; refer it to the DSL (custody device "
 			    "refer)");
 		return 0;
 	case CASE_REFERRED:
 		if (!f->in_case)
-			return lifecycle_refuse(why, whylen, "refused: device "
+			return custody_fail(why, whylen, -1, "refused: device "
 			    "is in no case; the DSL opens one, links the "
 			    "device and refers it to police first (custody "
 			    "case open)");
 		if (!f->police_referred)
-			return lifecycle_refuse(why, whylen, "refused: device's "
+			return custody_fail(why, whylen, -1, "refused: device's "
 			    "case has no police referral; the DSL refers it "
 			    "first (custody case refer)");
 		return 0;
@@ -275,22 +255,22 @@ lifecycle_wrong_state(enum dev_state s, enum dev_action a, char *why,
 	const char *sn = state_names[s];
 
 	if (a == ACT_REGISTER)
-		return lifecycle_refuse(why, whylen, "refused: device is "
+		return custody_fail(why, whylen, -1, "refused: device is "
 		    "already registered (state %s)", sn);
 	switch (s) {
 	case DEV_NONE:
-		return lifecycle_refuse(why, whylen, "refused: device is not "
+		return custody_fail(why, whylen, -1, "refused: device is not "
 		    "registered; register it first (custody device "
 		    "register)");
 	case DEV_DETECTED:
-		return lifecycle_refuse(why, whylen, "refused: device is %s "
+		return custody_fail(why, whylen, -1, "refused: device is %s "
 		    "but not registered; register it first (custody device "
 		    "register)", sn);
 	case DEV_CHECKED_OUT:
-		return lifecycle_refuse(why, whylen, "refused: device is %s; "
+		return custody_fail(why, whylen, -1, "refused: device is %s; "
 		    "return it first (custody device return)", sn);
 	default:
-		return lifecycle_refuse(why, whylen, "refused: device is %s, "
+		return custody_fail(why, whylen, -1, "refused: device is %s, "
 		    "not checked_out; there is nothing to %s", sn,
 		    action_names[a]);
 	}
@@ -305,19 +285,19 @@ lifecycle_next(const struct dev_facts *f, enum dev_action action,
 	if (why != NULL && whylen > 0)
 		why[0] = '\0';
 	if (f == NULL || (unsigned int)action >= ACT_COUNT)
-		return lifecycle_refuse(why, whylen,
+		return custody_fail(why, whylen, -1,
 		    "refused: unknown action or no device");
 	t = &transitions[action];
 	if ((unsigned int)role >= ROLE_COUNT || (t->roles & BIT(role)) == 0)
 		return lifecycle_forbidden(role, action, why, whylen);
 	if ((unsigned int)f->state >= DEV_STATE_COUNT)
-		return lifecycle_refuse(why, whylen,
+		return custody_fail(why, whylen, -1,
 		    "refused: device is in an unknown state");
 	if (f->state == DEV_RELEASED)
-		return lifecycle_refuse(why, whylen, "refused: device was "
+		return custody_fail(why, whylen, -1, "refused: device was "
 		    "released to a parent/carer; its record is closed");
 	if (f->state == DEV_HANDED_TO_POLICE)
-		return lifecycle_refuse(why, whylen, "refused: device was "
+		return custody_fail(why, whylen, -1, "refused: device was "
 		    "handed to police; its record is closed");
 	if (lifecycle_case(f, t->rule, role, why, whylen) != 0)
 		return -1;

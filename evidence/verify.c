@@ -22,22 +22,9 @@ struct vstate {
 	size_t			 errlen;
 };
 
-static int
-vfail(struct vstate *v, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-vfail(struct vstate *v, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (v->err != NULL && v->errlen > 0) {
-		va_start(ap, fmt);
-		(void)vsnprintf(v->err, v->errlen, fmt, ap);
-		va_end(ap);
-	}
-	return CUSTODY_ERR_VERIFY;
-}
+/* Fails verification with the reason written into the caller's buffer. */
+#define vfail(v, ...) \
+	custody_fail((v)->err, (v)->errlen, CUSTODY_ERR_VERIFY, __VA_ARGS__)
 
 /* Compares a node the rebuild completed with the stored one, in order. */
 static int
