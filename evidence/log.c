@@ -7,10 +7,11 @@
  * it in the same transaction, so a crash leaves either all of a request or
  * none of it.
  *
- * The tree's upper levels (LOG_CACHE_LEVEL and above: one hash per 256
- * events, 128 KiB per million) are also kept in memory, so a proof reads
- * about the same number of stored nodes from a log of a thousand events
- * as from one of a million.  Invariant: cache.n[l] <= frontier.size >> l,
+ * The tree's upper levels (LOG_CACHE_LEVEL and above: one hash per 16
+ * events, 2 bytes of memory per event, 2 MiB per million) are also kept
+ * in memory, so a proof reads the same few stored rows (a leaf pair and
+ * levels 1 to 3) from a log of a thousand events as from one of a
+ * million.  Invariant: cache.n[l] <= frontier.size >> l,
  * and every cached hash equals the stored node.
  */
 #include <stdio.h>
@@ -23,7 +24,7 @@
 #include "common/timefmt.h"
 #include "evidence/log.h"
 
-#define LOG_CACHE_LEVEL	8
+#define LOG_CACHE_LEVEL	4
 
 struct node_cache {
 	uint8_t		(*h[MERKLE_MAX_LEVELS])[32];
