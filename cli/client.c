@@ -182,10 +182,42 @@ out:
 	return r;
 }
 
-/* Receives one message into buf (CLIENT_MAX_REPLY + 1 bytes). */
-static int
-client_recv(int fd, char *buf, size_t *len, char *err, size_t errlen)
+/* Keeps the first descriptor passed with a message; closes any other. */
+static void
+client_take_fd(struct msghdr *msg, int *fd_out)
 {
+	struct cmsghdr *cm;
+	size_t i, nfd;
+	int fds[4];
+
+	for (cm = CMSG_FIRSTHDR(msg); cm != NULL; cm = CMSG_NXTHDR(msg, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		if (nfd > 4)
+			nfd = 4;
+		memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
+		for (i = 0; i < nfd; i++) {
+			if (fd_out != NULL && *fd_out == -1)
+				*fd_out = fds[i];
+			else
+				close(fds[i]);
+		}
+	}
+}
+
+/*
+ * Receives one message into buf (CLIENT_MAX_REPLY + 1 bytes) and the
+ * descriptor passed with it, if any, into *fd_out (-1 if none).
+ */
+static int
+client_recv(int fd, char *buf, size_t *len, int *fd_out, char *err,
+    size_t errlen)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	} u;
 	struct iovec iov = { buf, CLIENT_MAX_REPLY + 1 };
 	struct msghdr msg;
 	ssize_t n;
@@ -193,9 +225,13 @@ client_recv(int fd, char *buf, size_t *len, char *err, size_t errlen)
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = &iov;
 	msg.msg_iovlen = 1;
+	msg.msg_control = u.buf;
+	msg.msg_controllen = sizeof(u.buf);
 	do
 		n = recvmsg(fd, &msg, MSG_TRUNC | MSG_CMSG_CLOEXEC);
 	while (n == -1 && errno == EINTR);
+	if (n > 0)
+		client_take_fd(&msg, fd_out);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		return custody_fail(err, errlen, CLI_CONNECT, "custodyd did "
 		    "not answer within %d seconds; check whether the action "
@@ -310,16 +346,59 @@ client_reply(const char *buf, size_t len, json_t **result, char *err,
 	return r;
 }
 
+/* Sends the request text, with fd_in as SCM_RIGHTS when it is not -1. */
+static ssize_t
+client_send(int fd, const char *req, size_t len, int fd_in)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { (void *)req, len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd_in != -1) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd_in, sizeof(int));
+	}
+	do
+		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	return n;
+}
+
 int
 client_call(const char *sock, const char *op, const char *session,
     json_t *args, json_t **result, char *err, size_t errlen)
 {
+	return client_call_fd(sock, op, session, args, -1, NULL, result, err,
+	    errlen);
+}
+
+int
+client_call_fd(const char *sock, const char *op, const char *session,
+    json_t *args, int fd_in, int *fd_out, json_t **result, char *err,
+    size_t errlen)
+{
 	char *req = NULL, *rep = NULL;
 	size_t reqlen = 0, replen = 0;
 	ssize_t n;
-	int fd = -1, r;
+	int fd = -1, r, got = -1;
 
 	*result = NULL;
+	if (fd_out != NULL)
+		*fd_out = -1;
 	if ((r = client_request(op, session, args, &req, &reqlen, err,
 	    errlen)) != CLI_OK)
 		goto out;
@@ -329,19 +408,24 @@ client_call(const char *sock, const char *op, const char *session,
 	}
 	if ((r = client_connect(sock, &fd, err, errlen)) != CLI_OK)
 		goto out;
-	do
-		n = send(fd, req, reqlen, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
+	n = client_send(fd, req, reqlen, fd_in);
 	if (n == -1 || (size_t)n != reqlen) {
 		r = custody_fail(err, errlen, CLI_CONNECT, "cannot send the "
 		    "request to custodyd: %s", n == -1 ? strerror(errno) :
 		    "short write");
 		goto out;
 	}
-	if ((r = client_recv(fd, rep, &replen, err, errlen)) != CLI_OK)
+	if ((r = client_recv(fd, rep, &replen, fd_out ? &got : NULL, err,
+	    errlen)) != CLI_OK)
 		goto out;
-	r = client_reply(rep, replen, result, err, errlen);
+	if ((r = client_reply(rep, replen, result, err, errlen)) == CLI_OK &&
+	    fd_out != NULL) {
+		*fd_out = got;
+		got = -1;
+	}
 out:
+	if (got != -1)
+		close(got);
 	if (fd != -1)
 		close(fd);
 	if (req != NULL)

@@ -41,6 +41,15 @@ const char *client_socket_path(const char *opt);
 int	client_call(const char *sock, const char *op, const char *session,
 	    json_t *args, json_t **result, char *err, size_t errlen);
 
+/*
+ * The same, passing fd_in (or -1) with the request, and returning in
+ * *fd_out (when not NULL) a descriptor passed back with a successful
+ * reply, or -1.  The caller closes *fd_out.
+ */
+int	client_call_fd(const char *sock, const char *op, const char *session,
+	    json_t *args, int fd_in, int *fd_out, json_t **result, char *err,
+	    size_t errlen);
+
 /* The exit code for a protocol error code ("forbidden", ...). */
 int	client_error_exit(const char *code);
 

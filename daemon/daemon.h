@@ -81,6 +81,8 @@ struct req {
 	uint64_t	 seq;		/* the request's main event */
 	int		 events;	/* events appended so far */
 	int		 keep;		/* commit events even on error */
+	int		 fd_in;		/* a descriptor the client passed, or -1 */
+	int		 fd_out;	/* one to pass back with the reply, or -1 */
 };
 
 /* Handlers return 0, or -1 after req_fail. */
@@ -136,9 +138,14 @@ struct session *session_find(struct daemon *d, const char *token, uid_t uid);
 void	session_drop(struct daemon *d, struct session *s);
 void	session_drop_user(struct daemon *d, const char *user);
 
-/* The dispatcher: one request message in, one reply (allocated) out. */
+/*
+ * The dispatcher: one request message in, one reply (allocated) out.
+ * fd_in is a descriptor passed with the request (or -1), owned by the
+ * caller; *fd_out is set to a descriptor to pass back with the reply, or
+ * -1 (the caller closes it after sending).
+ */
 char	*dispatch(struct daemon *d, const char *msg, size_t len, uid_t uid,
-	    gid_t gid, pid_t pid, size_t *replylen);
+	    gid_t gid, pid_t pid, int fd_in, int *fd_out, size_t *replylen);
 
 /* Handlers, by group. */
 handler_fn h_auth_login, h_auth_logout, h_auth_whoami, h_auth_passwd;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/error.h"
 #include "daemon/daemon.h"
@@ -303,7 +304,7 @@ reply(struct req *r, size_t *len)
 
 char *
 dispatch(struct daemon *d, const char *msg, size_t len, uid_t uid, gid_t gid,
-    pid_t pid, size_t *replylen)
+    pid_t pid, int fd_in, int *fd_out, size_t *replylen)
 {
 	json_error_t je;
 	json_t *req;
@@ -315,6 +316,9 @@ dispatch(struct daemon *d, const char *msg, size_t len, uid_t uid, gid_t gid,
 	r.uid = uid;
 	r.gid = gid;
 	r.pid = pid;
+	r.fd_in = fd_in;
+	r.fd_out = -1;
+	*fd_out = -1;
 	d->requests++;
 	if ((req = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
 		req_fail(&r, "bad_request", "malformed JSON at byte %d: %s",
@@ -322,6 +326,12 @@ dispatch(struct daemon *d, const char *msg, size_t len, uid_t uid, gid_t gid,
 	else
 		run(&r, req);
 	out = reply(&r, replylen);
+	/* A descriptor goes back only with a successful answer. */
+	if (r.fd_out != -1 && (r.code != NULL || out == NULL)) {
+		close(r.fd_out);
+		r.fd_out = -1;
+	}
+	*fd_out = r.fd_out;
 	json_decref(r.result);
 	json_decref(req);
 	return out;

@@ -93,6 +93,7 @@ daemon_init_station(const struct config *cfg, const char *id,
 	d.st = station_store(d.station);
 	memset(&r, 0, sizeof(r));
 	r.d = &d;
+	r.fd_in = r.fd_out = -1;
 	r.uid = getuid();
 	r.role = ROLE_NONE;
 	(void)snprintf(r.user, sizeof(r.user), "custodyd --init");

@@ -103,10 +103,32 @@ server_listen(const struct config *cfg, char *err, size_t errlen)
 	return fd;
 }
 
+/* Sends a reply, with a descriptor (SCM_RIGHTS) when fd is not -1. */
 static void
-client_reply(struct client *c, const char *msg, size_t len)
+client_reply(struct client *c, const char *msg, size_t len, int fd)
 {
-	if (send(c->fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (fd != -1) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
 		/* A client that does not read its answers is dropped. */
 		dlog("dropping client pid %ld: %s", (long)c->pid,
 		    strerror(errno));
@@ -131,7 +153,7 @@ client_accept(int lfd, struct client *cl, int max, int *n)
 			    "clients; try again\"}}";
 
 			(void)send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL |
-			    MSG_DONTWAIT);
+			    MSG_DONTWAIT);	/* no descriptor: plain send */
 			close(fd);
 			continue;
 		}
@@ -144,35 +166,105 @@ client_accept(int lfd, struct client *cl, int max, int *n)
 	}
 }
 
+/*
+ * Receives one message and at most one passed descriptor.  Anything else
+ * in the control data (more descriptors, credentials) is closed and the
+ * message refused.  Returns the length, 0 at end, -1 to retry later, or
+ * -2 for a refused message.
+ */
+static ssize_t
+client_recv(int fd, char *buf, int *fd_in)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(4 * sizeof(int))];
+	} u;
+	struct iovec iov = { buf, DAEMON_MAX_MSG + 1 };
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	ssize_t n;
+	size_t i, nfd;
+	int fds[4], bad = 0;
+
+	*fd_in = -1;
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	n = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? -1 : 0;
+	for (cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
+		if (cm->cmsg_level != SOL_SOCKET ||
+		    cm->cmsg_type != SCM_RIGHTS) {
+			bad = 1;
+			continue;
+		}
+		nfd = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(cm), nfd * sizeof(int));
+		for (i = 0; i < nfd; i++) {
+			if (*fd_in == -1 && !bad)
+				*fd_in = fds[i];
+			else {
+				close(fds[i]);
+				bad = 1;
+			}
+		}
+	}
+	if (bad || (mh.msg_flags & MSG_CTRUNC)) {
+		if (*fd_in != -1)
+			close(*fd_in);
+		*fd_in = -1;
+		return -2;
+	}
+	return n;
+}
+
 static void
 client_read(struct daemon *d, struct client *c, char *buf)
 {
 	static const char big[] = "{\"ok\":false,\"error\":{\"code\":"
 	    "\"too_large\",\"message\":\"request over 65536 bytes\"}}";
+	static const char fds[] = "{\"ok\":false,\"error\":{\"code\":"
+	    "\"bad_request\",\"message\":\"at most one descriptor may "
+	    "come with a request\"}}";
 	char *out;
 	size_t outlen = 0;
 	ssize_t n;
+	int fd_in, fd_out;
 
-	n = recv(c->fd, buf, DAEMON_MAX_MSG + 1, MSG_TRUNC | MSG_DONTWAIT);
-	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+	if ((n = client_recv(c->fd, buf, &fd_in)) == -1)
 		return;
-	if (n <= 0) {
+	if (n == 0) {
 		close(c->fd);
 		c->fd = -1;
 		return;
 	}
 	c->last = daemon_mono_ms();
-	if (n > DAEMON_MAX_MSG) {
-		client_reply(c, big, sizeof(big) - 1);
+	if (n == -2 || n > DAEMON_MAX_MSG) {
+		if (fd_in != -1)
+			close(fd_in);
+		if (n == -2)
+			client_reply(c, fds, sizeof(fds) - 1, -1);
+		else
+			client_reply(c, big, sizeof(big) - 1, -1);
 		return;
 	}
-	if ((out = dispatch(d, buf, (size_t)n, c->uid, c->gid, c->pid,
-	    &outlen)) == NULL) {
+	out = dispatch(d, buf, (size_t)n, c->uid, c->gid, c->pid, fd_in,
+	    &fd_out, &outlen);
+	if (fd_in != -1)
+		close(fd_in);
+	if (out == NULL) {
+		if (fd_out != -1)
+			close(fd_out);
 		close(c->fd);
 		c->fd = -1;
 		return;
 	}
-	client_reply(c, out, outlen);
+	client_reply(c, out, outlen, fd_out);
+	if (fd_out != -1)
+		close(fd_out);
 	free(out);
 }
 
