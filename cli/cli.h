@@ -96,5 +96,9 @@ int	cmd_case_flag(int argc, char **argv);
 int	cmd_case_link(int argc, char **argv);
 int	cmd_case_refer(int argc, char **argv);
 int	cmd_case_police(int argc, char **argv);
+int	cmd_item_add(int argc, char **argv);
+int	cmd_item_list(int argc, char **argv);
+int	cmd_item_delete(int argc, char **argv);
+int	cmd_view(int argc, char **argv);
 
 #endif

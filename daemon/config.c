@@ -24,6 +24,8 @@ config_defaults(struct config *c)
 	c->police_hours = 24;
 	c->max_clients = 256;
 	c->client_timeout = 60;
+	c->view_window = 15 * 60;
+	c->view_witness = 1;
 }
 
 static int
@@ -92,6 +94,14 @@ config_set(struct config *c, const char *k, const char *v)
 		return config_int(v, 1, 1000, &c->max_clients);
 	if (strcmp(k, "client_timeout") == 0)
 		return config_int(v, 1, 3600, &c->client_timeout);
+	if (strcmp(k, "view_window") == 0)
+		return config_int(v, 1, 3600, &c->view_window);
+	if (strcmp(k, "view_witness") == 0) {
+		if (strcmp(v, "required") != 0 && strcmp(v, "optional") != 0)
+			return -1;
+		c->view_witness = strcmp(v, "required") == 0;
+		return 0;
+	}
 	return -2;
 }
 

@@ -39,6 +39,8 @@ struct config {
 	int		max_clients;
 	int		client_timeout;	/* seconds a silent client may stay */
 	char		socket_group[64];
+	int		view_window;	/* seconds a viewing grant lasts */
+	int		view_witness;	/* 1: a witness must authenticate */
 };
 
 void	config_defaults(struct config *c);
@@ -53,14 +55,26 @@ struct session {
 	int64_t		last_used;	/* ms, monotonic */
 };
 
+/* A grant to view one item, for one viewer, once, within a window. */
+struct grant {
+	char		token[DAEMON_TOKEN_HEX + 1];	/* "" = free */
+	char		item[32];
+	char		user[DAEMON_NAME_MAX];
+	uid_t		uid;
+	int64_t		expires;	/* monotonic ms */
+};
+
+#define DAEMON_MAX_GRANTS	32
+
 struct daemon {
 	struct config	 cfg;
-	struct station	*station;
+	struct station	*station;	/* its master key, its directory */
 	struct custody_log *log;
 	struct store	*st;
 	struct session	 sessions[DAEMON_MAX_SESSIONS];
 	uint64_t	 requests;
 	char		 dummy_hash[AUTH_HASH_MAX];	/* for unknown users */
+	struct grant	 grants[DAEMON_MAX_GRANTS];
 };
 
 struct req {
@@ -83,6 +97,7 @@ struct req {
 	int		 keep;		/* commit events even on error */
 	int		 fd_in;		/* a descriptor the client passed, or -1 */
 	int		 fd_out;	/* one to pass back with the reply, or -1 */
+	char		 unlink_after[PATH_MAX];	/* once committed */
 };
 
 /* Handlers return 0, or -1 after req_fail. */
@@ -156,6 +171,8 @@ handler_fn h_device_register, h_device_list, h_device_show,
 handler_fn h_case_open, h_case_show, h_case_list, h_case_classify,
     h_case_flag, h_case_link, h_case_refer;
 handler_fn h_station_status, h_log_receipt, h_log_verify, h_report;
+handler_fn h_item_add, h_item_list, h_item_delete, h_view_justify,
+    h_view_open;
 
 /* Creating a station with its first admin account (custodyd --init). */
 int	daemon_init_station(const struct config *cfg, const char *id,

@@ -11,6 +11,7 @@
  * rolls back whatever the handler did and is itself recorded as an
  * access.denied event.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,11 @@ static const struct route routes[] = {
 	{ "case.flag", h_case_flag },
 	{ "case.link", h_case_link },
 	{ "case.refer", h_case_refer },
+	{ "item.add", h_item_add },
+	{ "item.list", h_item_list },
+	{ "item.delete", h_item_delete },
+	{ "view.justify", h_view_justify },
+	{ "view.open", h_view_open },
 	{ NULL, NULL },
 };
 
@@ -265,6 +271,11 @@ run(struct req *r, json_t *req)
 	if ((ok || r->keep) && r->events > 0) {
 		if (commit(r) != 0)
 			return;
+		/* What may only go once the record of it is safe. */
+		if (ok && r->unlink_after[0] != '\0' &&
+		    unlink(r->unlink_after) == -1)
+			dlog("cannot remove %s: %s", r->unlink_after,
+			    strerror(errno));
 	} else
 		custody_log_abort(r->d->log);
 	if (ok)

@@ -198,6 +198,7 @@ main(int argc, char **argv)
 		goto fail;
 	d->log = station_log(d->station);
 	d->st = station_store(d->station);
+	OPENSSL_cleanse(d->grants, sizeof(d->grants));
 	if (auth_cost_weak(&d->cfg.kdf))
 		dlog("warning: password hashing is weaker than shipped "
 		    "(kdf_log2n %u, kdf_r %u, kdf_p %u)", d->cfg.kdf.log2n,

@@ -78,6 +78,14 @@ static const struct policy_rule rules[] = {
 	{ "case.list",		DSL | BIT(ROLE_HEAD) | BIT(ROLE_POLICE), 0,
 	    ASK_DSL },
 
+	/* Evidence items and the view gate: the DSL alone (UKCIS). */
+	{ "item.add",		DSL,	WRITE,		ASK_DSL },
+	{ "item.list",		DSL | BIT(ROLE_HEAD) | BIT(ROLE_POLICE), 0,
+	    ASK_DSL },
+	{ "item.delete",	DSL,	STEPUP_WRITE,	ASK_DSL },
+	{ "view.justify",	DSL,	STEPUP_WRITE,	ASK_DSL },
+	{ "view.open",		DSL,	WRITE,		ASK_DSL },
+
 	{ NULL,			0,	0,		NULL },
 };
 

@@ -8,12 +8,16 @@
 
 #include "common/error.h"
 #include "common/timefmt.h"
+#include "evidence/item.h"
 #include "evidence/station.h"
 
 struct station {
 	struct store		*st;
 	struct sign_key		*key;
 	struct custody_log	*log;
+	uint8_t			 master[32];
+	int			 has_master;
+	char			 dir[4096];
 };
 
 int
@@ -122,6 +126,8 @@ station_create_files(const char *dir, const char *origin, struct station *s,
 	}
 	if ((r = station_path(dir, STATION_KEY, path, sizeof(path))) != 0 ||
 	    (r = sign_key_save(s->key, path, err, errlen)) != 0 ||
+	    (r = station_path(dir, STATION_MASTER, path, sizeof(path))) != 0 ||
+	    (r = item_master_create(path, err, errlen)) != 0 ||
 	    (r = station_path(dir, STATION_CERT, path, sizeof(path))) != 0 ||
 	    (r = sign_cert_save_pem(cert, cert_len, path, err, errlen)) != 0 ||
 	    (r = station_path(dir, STATION_DB, path, sizeof(path))) != 0 ||
@@ -176,6 +182,33 @@ station_init(const char *dir, const char *origin, char fpr[SIGN_FPR_HEX],
 	return r;
 }
 
+/*
+ * Loads the master key and makes the items directory.  A station made
+ * before evidence items existed gets its master key on first open.
+ */
+static int
+station_load_master(struct station *s, const char *dir, char *err,
+    size_t errlen)
+{
+	char path[4096];
+	int r;
+
+	if ((r = station_path(dir, STATION_ITEMS, path, sizeof(path))) != 0)
+		return r;
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return custody_fail(err, errlen, CUSTODY_ERR_IO, "cannot create "
+		    "%s: %s", path, strerror(errno));
+	if ((r = station_path(dir, STATION_MASTER, path, sizeof(path))) != 0)
+		return r;
+	r = item_master_load(path, s->master, err, errlen);
+	if (r == CUSTODY_ERR_NOTFOUND &&
+	    (r = item_master_create(path, err, errlen)) == 0)
+		r = item_master_load(path, s->master, err, errlen);
+	if (r == 0)
+		s->has_master = 1;
+	return r;
+}
+
 int
 station_open(const char *dir, int flags, struct station **out, char *err,
     size_t errlen)
@@ -189,9 +222,11 @@ station_open(const char *dir, int flags, struct station **out, char *err,
 		return r;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return CUSTODY_ERR_NOMEM;
+	(void)snprintf(s->dir, sizeof(s->dir), "%s", dir);
 	if (!(flags & STORE_RDONLY) &&
 	    ((r = station_path(dir, STATION_KEY, path, sizeof(path))) != 0 ||
-	    (r = sign_key_load(path, &s->key, err, errlen)) != 0))
+	    (r = sign_key_load(path, &s->key, err, errlen)) != 0 ||
+	    (r = station_load_master(s, dir, err, errlen)) != 0))
 		goto out;
 	if ((r = station_path(dir, STATION_DB, path, sizeof(path))) != 0 ||
 	    (r = store_open(path, flags & STORE_RDONLY, &s->st, err,
@@ -213,7 +248,20 @@ station_close(struct station *s)
 	custody_log_free(s->log);
 	store_close(s->st);
 	sign_key_free(s->key);
+	explicit_bzero(s->master, sizeof(s->master));
 	free(s);
+}
+
+const uint8_t *
+station_master(const struct station *s)
+{
+	return s->has_master ? s->master : NULL;
+}
+
+const char *
+station_dir_path(const struct station *s)
+{
+	return s->dir;
 }
 
 struct custody_log *

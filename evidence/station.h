@@ -6,11 +6,14 @@
  *	DIR/custody.db	0600, the store (and its -wal, -shm)
  *	DIR/station.key	0600, ECDSA P-256 private key, PKCS#8 PEM
  *	DIR/station.pem	0644, self-signed certificate of that key
+ *	DIR/master.key	0600, 32 random bytes: wraps evidence item keys
+ *	DIR/items/	0700, encrypted evidence blobs
  */
 #ifndef CUSTODY_STATION_H
 #define CUSTODY_STATION_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "evidence/log.h"
 #include "evidence/store.h"
@@ -18,6 +21,8 @@
 #define STATION_DB	"custody.db"
 #define STATION_KEY	"station.key"
 #define STATION_CERT	"station.pem"
+#define STATION_MASTER	"master.key"
+#define STATION_ITEMS	"items"
 #define STATION_CERT_DAYS	(20 * 366)
 
 struct station;		/* opaque */
@@ -44,6 +49,10 @@ int	station_open(const char *dir, int flags, struct station **out,
 void	station_close(struct station *s);	/* accepts NULL */
 
 struct custody_log	*station_log(struct station *s);
+/* The master key (32 bytes) of a station opened for writing, or NULL. */
+const uint8_t		*station_master(const struct station *s);
+/* The state directory's path. */
+const char		*station_dir_path(const struct station *s);
 struct store		*station_store(struct station *s);
 
 /* Joins dir and name into out; CUSTODY_ERR_TOOBIG if it does not fit. */

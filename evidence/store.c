@@ -140,6 +140,32 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"CREATE TRIGGER checkpoints_nr BEFORE INSERT ON checkpoints"
 	"  WHEN EXISTS (SELECT 1 FROM checkpoints WHERE size = NEW.size)"
 	"  BEGIN SELECT RAISE(ABORT, 'the custody log is append-only'); END;",
+
+	/*
+	 * 4: evidence items.  The content is never here: only its hashes,
+	 * its type, and its key wrapped by the station master key (NULL
+	 * once the item is crypto-shredded).  The blob is items/ID.blob.
+	 */
+	"CREATE TABLE items ("
+	"  id TEXT PRIMARY KEY,"
+	"  n INTEGER NOT NULL UNIQUE,"
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  type TEXT NOT NULL,"
+	"  media INTEGER NOT NULL,"
+	"  gated INTEGER NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  sha512 TEXT NOT NULL,"
+	"  md5 TEXT,"
+	"  sha1 TEXT,"
+	"  wrapped BLOB,"
+	"  police_request TEXT,"
+	"  name TEXT,"
+	"  added_by TEXT NOT NULL,"
+	"  added_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  deleted_at INTEGER);"
+	"CREATE INDEX items_case ON items(case_id);",
 };
 
 enum {

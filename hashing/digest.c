@@ -261,3 +261,32 @@ digest_hex(const uint8_t *buf, size_t len, char *out)
 	}
 	out[2 * len] = '\0';
 }
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+digest_unhex(const char *hex, uint8_t *out, size_t len)
+{
+	size_t i;
+	int hi, lo;
+
+	if (hex == NULL || strlen(hex) != 2 * len)
+		return CUSTODY_ERR_INVAL;
+	for (i = 0; i < len; i++) {
+		if ((hi = hexval(hex[2 * i])) < 0 ||
+		    (lo = hexval(hex[2 * i + 1])) < 0)
+			return CUSTODY_ERR_INVAL;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}

@@ -42,5 +42,10 @@ int	digest_fd(int fd, unsigned int algs, struct digest_result *res);
 
 /* Writes lowercase hex of buf (2*len+1 bytes including NUL) into out. */
 void	digest_hex(const uint8_t *buf, size_t len, char *out);
+/*
+ * Reads exactly 2*len hex digits (either case) from hex into out.
+ * Returns 0, or CUSTODY_ERR_INVAL for anything else.
+ */
+int	digest_unhex(const char *hex, uint8_t *out, size_t len);
 
 #endif

@@ -196,17 +196,41 @@ h_finish(struct harness *h)
 		(void)nftw(h->dir, h_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Sends raw bytes on a fresh connection and returns the reply text. */
+/*
+ * Sends raw bytes (and the descriptor pass_fd, unless -1) on a fresh
+ * connection and returns the reply text.
+ */
 static __attribute__((unused)) char *
-h_raw(const struct harness *h, const void *msg, size_t len, size_t *rlen)
+h_raw_fd(const struct harness *h, const void *msg, size_t len, int pass_fd,
+    size_t *rlen)
 {
 	static char buf[300000];
+	union {
+		struct cmsghdr	hdr;
+		char		b[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct iovec iov = { (void *)msg, len };
+	struct msghdr mh;
+	struct cmsghdr *cm;
 	ssize_t n;
 	int fd;
 
 	if ((fd = h_connect(h)) < 0)
 		return NULL;
-	if (send(fd, msg, len, MSG_NOSIGNAL) != (ssize_t)len) {
+	memset(&mh, 0, sizeof(mh));
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (pass_fd != -1) {
+		memset(&u, 0, sizeof(u));
+		mh.msg_control = u.b;
+		mh.msg_controllen = sizeof(u.b);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
+	}
+	if (sendmsg(fd, &mh, MSG_NOSIGNAL) != (ssize_t)len) {
 		close(fd);
 		return NULL;
 	}
@@ -220,13 +244,20 @@ h_raw(const struct harness *h, const void *msg, size_t len, size_t *rlen)
 	return buf;
 }
 
+static __attribute__((unused)) char *
+h_raw(const struct harness *h, const void *msg, size_t len, size_t *rlen)
+{
+	return h_raw_fd(h, msg, len, -1, rlen);
+}
+
 /*
  * Sends {"v":1,"op":op,"session":token,"args":args} (args a JSON text,
- * or NULL) and returns the parsed reply (caller decrefs), or NULL.
+ * or NULL) with descriptor pass_fd (or -1) and returns the parsed reply
+ * (caller decrefs), or NULL.
  */
 static __attribute__((unused)) json_t *
-h_req(const struct harness *h, const char *token, const char *op,
-    const char *args)
+h_req_fd(const struct harness *h, const char *token, const char *op,
+    const char *args, int pass_fd)
 {
 	json_t *req, *a = args ? json_loads(args, 0, NULL) : json_object();
 	char *text, *rep;
@@ -239,10 +270,17 @@ h_req(const struct harness *h, const char *token, const char *op,
 		json_object_set_new(req, "session", json_string(token));
 	text = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
-	rep = h_raw(h, text, strlen(text), NULL);
+	rep = h_raw_fd(h, text, strlen(text), pass_fd, NULL);
 	free(text);
 	out = rep ? json_loads(rep, 0, NULL) : NULL;
 	return out;
+}
+
+static __attribute__((unused)) json_t *
+h_req(const struct harness *h, const char *token, const char *op,
+    const char *args)
+{
+	return h_req_fd(h, token, op, args, -1);
 }
 
 static __attribute__((unused)) int

@@ -337,7 +337,7 @@ test_readers_write_nothing(void **unused)
 	snprintf(before, sizeof(before), "%s/before", tmpdir);
 	snprintf(after, sizeof(after), "%s/after", tmpdir);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && find . -printf '%%p %%s "
-	    "%%T@ %%m\\n' | sort > '%s' && sha256sum * >> '%s'", state,
+	    "%%T@ %%m\\n' | sort > '%s' && find . -type f -exec sha256sum {} + | sort >> '%s'", state,
 	    before, before);
 	assert_int_equal(system(cmd), 0);
 	run(&r, a);
@@ -345,7 +345,7 @@ test_readers_write_nothing(void **unused)
 	run(&r, b);
 	run(&r, c);
 	snprintf(cmd, sizeof(cmd), "cd '%s' && find . -printf '%%p %%s "
-	    "%%T@ %%m\\n' | sort > '%s' && sha256sum * >> '%s' && "
+	    "%%T@ %%m\\n' | sort > '%s' && find . -type f -exec sha256sum {} + | sort >> '%s' && "
 	    "cmp -s '%s' '%s'", state, after, after, before, after);
 	assert_int_equal(system(cmd), 0);
 }

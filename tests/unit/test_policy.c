@@ -69,6 +69,11 @@ static const struct want_rule want_rules[] = {
 	{ "case.refer", "dsl", "SW", "ask the DSL" },
 	{ "case.show", "dsl head police", "", "ask the DSL" },
 	{ "case.list", "dsl head police", "", "ask the DSL" },
+	{ "item.add", "dsl", "W", "ask the DSL" },
+	{ "item.list", "dsl head police", "", "ask the DSL" },
+	{ "item.delete", "dsl", "SW", "ask the DSL" },
+	{ "view.justify", "dsl", "SW", "ask the DSL" },
+	{ "view.open", "dsl", "W", "ask the DSL" },
 };
 
 /* ---- helpers ---- */

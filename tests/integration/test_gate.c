@@ -1,0 +1,478 @@
+/*
+ * test_gate.c -- evidence items and the view gate, through the real CLI
+ * and daemon: intake with --shred-source, no plaintext at rest, the
+ * refusal matrix (role, missing or short justification, witness missing,
+ * wrong or self, wrong step-up, no grant, another user's grant, expired
+ * and replayed grants), a real view through a sealed memfd, a tampered
+ * blob refused with nothing released, and crypto-shredding refused while
+ * the case is flagged, then done, with the record and hashes kept.
+ *
+ * The test is also its own viewer: run as `test_gate /proc/self/fd/3` (as
+ * custody view runs a viewer) it checks that it got a sealed memfd, not a
+ * file, and writes the content's SHA-256 to $GATE_VIEW_OUT.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <dirent.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include <openssl/evp.h>
+
+#include "harness.h"
+
+#define MARKER	"CUSTODY-GATE-MARKER-3b8e51"
+#define DSL_PW	"marble otter lantern five"
+#define DSL2_PW	"quartz heron meadow six"
+#define HEAD_PW	"cedar violin harbour two"
+#define SLT_PW	"river lantern otter nine"
+#define WHY	"The pupil says the image shows her and was shared without " \
+		"consent; I must confirm what it shows to decide the referral."
+
+static struct harness H;
+static char dsl[65], dsl2[65], slt[65];
+static char viewer_self[PATH_MAX];
+
+struct out {
+	int	status;
+	char	text[32768];
+};
+
+static void
+cli(struct out *o, const char *user, ...)
+{
+	char *argv[48], rundir[200], path[220];
+	va_list ap;
+	FILE *fp;
+	size_t n;
+	int i = 0;
+
+	argv[i++] = getenv("CUSTODY_BIN");
+	va_start(ap, user);
+	while (i < 47 && (argv[i] = va_arg(ap, char *)) != NULL)
+		i++;
+	va_end(ap);
+	argv[i] = NULL;
+	(void)snprintf(rundir, sizeof(rundir), "%s/run-%s", H.dir, user);
+	(void)mkdir(rundir, 0700);
+	setenv("XDG_RUNTIME_DIR", rundir, 1);
+	setenv("CUSTODY_SOCKET", H.sock, 1);
+	(void)snprintf(path, sizeof(path), "%s/cli.out", H.dir);
+	o->status = h_run(argv, path);
+	assert_non_null(fp = fopen(path, "r"));
+	n = fread(o->text, 1, sizeof(o->text) - 1, fp);
+	o->text[n] = '\0';
+	fclose(fp);
+}
+
+static char *
+file_in(const char *name, const char *content)
+{
+	static char paths[8][256];
+	static int k;
+	char *p = paths[k++ % 8];
+	FILE *fp;
+
+	(void)snprintf(p, 256, "%s/%s", H.dir, name);
+	assert_non_null(fp = fopen(p, "w"));
+	fputs(content, fp);
+	fclose(fp);
+	return p;
+}
+
+static long
+count_action(const char *action)
+{
+	char path[200], sql[200];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	long n = -1;
+
+	(void)snprintf(path, sizeof(path), "%s/custody.db", H.state);
+	(void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM events WHERE "
+	    "action = '%s'", action);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &s, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			n = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+add_user(const char *admin, const char *user, const char *role,
+    const char *pw)
+{
+	char args[512];
+	json_t *rep;
+
+	(void)snprintf(args, sizeof(args), "{\"user\":\"%s\",\"role\":\"%s\","
+	    "\"new_password\":\"%s\",\"password\":\"%s\"}", user, role, pw,
+	    H_ADMIN_PW);
+	rep = h_req(&H, admin, "user.add", args);
+	if (!h_ok(rep))
+		fail_msg("user.add %s: %s", user, h_msg(rep));
+	json_decref(rep);
+}
+
+static int
+setup(void **unused)
+{
+	char admin[65];
+	json_t *rep;
+
+	if (h_start(&H, "view_window = 2\n") != 0 ||
+	    h_login(&H, H_ADMIN, H_ADMIN_PW, admin) == NULL)
+		return -1;
+	add_user(admin, "dee", "dsl", DSL_PW);
+	add_user(admin, "dan", "dsl", DSL2_PW);
+	add_user(admin, "hal", "head", HEAD_PW);
+	add_user(admin, "sue", "slt", SLT_PW);
+	if (h_login(&H, "dee", DSL_PW, dsl) == NULL ||
+	    h_login(&H, "dan", DSL2_PW, dsl2) == NULL ||
+	    h_login(&H, "sue", SLT_PW, slt) == NULL)
+		return -1;
+	rep = h_req(&H, dsl, "case.open", "{\"category\":\"nudes\","
+	    "\"summary\":\"image shared in a group chat\"}");
+	json_decref(rep);
+	rep = h_req(&H, dsl, "case.open", "{\"category\":\"bullying\","
+	    "\"summary\":\"unkind messages\"}");
+	json_decref(rep);
+	return 0;
+}
+
+static int
+teardown(void **unused)
+{
+	h_finish(&H);
+	return 0;
+}
+
+/* A fake JPEG carrying the marker, added with --shred-source. */
+static void
+test_intake_and_nothing_in_clear(void **unused)
+{
+	char src[256], cmd[1024], pw[256];
+	struct out o;
+	json_t *j;
+	FILE *fp;
+	int i;
+
+	(void)snprintf(pw, sizeof(pw), "%s", file_in("pw-dee", DSL_PW "\n"));
+	cli(&o, "dee", "login", "--user", "dee", "--password-file", pw, NULL);
+	assert_int_equal(o.status, 0);
+	(void)snprintf(src, sizeof(src), "%s/evidence.jpg", H.dir);
+	assert_non_null(fp = fopen(src, "w"));
+	fputs("\xff\xd8\xff\xe0", fp);
+	for (i = 0; i < 5000; i++)
+		fprintf(fp, "%s-%d ", MARKER, i);
+	fclose(fp);
+	cli(&o, "dee", "item", "add", "CASE-0001", src, "--shred-source",
+	    "--md5", "--json", NULL);
+	if (o.status != 0)
+		fail_msg("item add: %s", o.text);
+	assert_non_null(j = json_loads(o.text, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j, "item")),
+	    "ITEM-0001");
+	assert_string_equal(json_string_value(json_object_get(j, "type")),
+	    "image/jpeg");
+	assert_true(json_is_true(json_object_get(j, "gated")));
+	assert_non_null(json_object_get(j, "md5"));
+	json_decref(j);
+	assert_int_equal(access(src, F_OK), -1);	/* shredded */
+	/* Nowhere under the station's directory, database included. */
+	(void)snprintf(cmd, sizeof(cmd), "grep -rla '%s' '%s' /tmp/custody-* "
+	    "2>/dev/null | grep -v '/cli.out$'", MARKER, H.dir);
+	if (system(cmd) == 0)
+		fail_msg("the marker was found at rest (see above)");
+	cli(&o, "dee", "item", "list", "CASE-0001", "--json", NULL);
+	assert_int_equal(o.status, 0);
+	assert_null(strstr(o.text, "wrapped"));
+	assert_null(strstr(o.text, MARKER));
+}
+
+static void
+expect_refused(const char *token, const char *op, const char *args,
+    const char *code, const char *what)
+{
+	long before = count_action("access.denied"), after;
+	json_t *rep = h_req(&H, token, op, args);
+
+	after = count_action("access.denied");
+	if (strcmp(h_code(rep), code) != 0 || strstr(h_msg(rep), what) ==
+	    NULL)
+		fail_msg("%s: expected %s '%s', got %s: %s", op, code, what,
+		    h_code(rep), h_msg(rep));
+	if (strcmp(code, "bad_request") != 0 && after != before + 1)
+		fail_msg("%s refusal not logged", op);
+	json_decref(rep);
+}
+
+#define JUSTIFY(extra) "{\"item\":\"ITEM-0001\",\"reason\":" \
+	"\"decide_referral\",\"text\":\"" WHY "\",\"head_consulted\":" \
+	"\"Mr H Head\",\"location\":\"DSL office\",\"same_sex\":true," \
+	"\"password\":\"" DSL_PW "\"" extra "}"
+#define WITNESS ",\"witness_user\":\"hal\",\"witness_password\":\"" \
+	HEAD_PW "\""
+
+static char *
+grant(const char *token, const char *pw)
+{
+	static char g[65];
+	char args[1024];
+	json_t *rep;
+
+	(void)snprintf(args, sizeof(args), "{\"item\":\"ITEM-0001\","
+	    "\"reason\":\"decide_referral\",\"text\":\"%s\","
+	    "\"head_consulted\":\"Mr H Head\",\"location\":\"DSL office\","
+	    "\"same_sex\":true,\"password\":\"%s\"%s}", WHY, pw, WITNESS);
+	rep = h_req(&H, token, "view.justify", args);
+	if (!h_ok(rep))
+		fail_msg("justify: %s", h_msg(rep));
+	assert_non_null(h_result_str(rep, "grant", g, sizeof(g)));
+	json_decref(rep);
+	return g;
+}
+
+static void
+test_refusals(void **unused)
+{
+	char args[256], *g;
+
+	expect_refused(slt, "view.justify", JUSTIFY(WITNESS), "forbidden",
+	    "role slt cannot view.justify");
+	expect_refused(dsl, "view.justify", "{\"item\":\"ITEM-0001\","
+	    "\"password\":\"" DSL_PW "\"}", "bad_request", "missing reason");
+	expect_refused(dsl, "view.justify", "{\"item\":\"ITEM-0001\","
+	    "\"reason\":\"other\",\"text\":\"too short\",\"head_consulted\":"
+	    "\"H\",\"location\":\"L\",\"same_sex\":true,\"password\":\""
+	    DSL_PW "\"" WITNESS "}", "bad_request", "at least 40");
+	expect_refused(dsl, "view.justify", JUSTIFY(""), "bad_request",
+	    "missing witness_user");
+	expect_refused(dsl, "view.justify", JUSTIFY(",\"witness_user\":"
+	    "\"hal\",\"witness_password\":\"wrong\""), "refused",
+	    "witness's sign-in failed");
+	expect_refused(dsl, "view.justify", JUSTIFY(",\"witness_user\":"
+	    "\"dee\",\"witness_password\":\"" DSL_PW "\""), "refused",
+	    "another person");
+	expect_refused(dsl, "view.justify", "{\"item\":\"ITEM-0001\","
+	    "\"reason\":\"decide_referral\",\"text\":\"" WHY "\","
+	    "\"head_consulted\":\"H\",\"location\":\"L\",\"same_sex\":false,"
+	    "\"password\":\"" DSL_PW "\"" WITNESS "}", "bad_request",
+	    "same_sex_reason");
+	expect_refused(dsl, "view.justify", "{\"item\":\"ITEM-0001\","
+	    "\"reason\":\"decide_referral\",\"text\":\"" WHY "\","
+	    "\"head_consulted\":\"H\",\"location\":\"L\",\"same_sex\":true,"
+	    "\"password\":\"not mine\"" WITNESS "}", "refused", "step-up");
+	expect_refused(dsl, "view.open", "{\"item\":\"ITEM-0001\"}",
+	    "bad_request", "missing grant");
+	memset(args, 0, sizeof(args));
+	expect_refused(dsl, "view.open", "{\"item\":\"ITEM-0001\",\"grant\":"
+	    "\"0000000000000000000000000000000000000000000000000000000000000000"
+	    "\"}", "refused", "no such grant");
+	/* Another DSL cannot use dee's grant. */
+	g = grant(dsl, DSL_PW);
+	(void)snprintf(args, sizeof(args), "{\"item\":\"ITEM-0001\","
+	    "\"grant\":\"%s\"}", g);
+	expect_refused(dsl2, "view.open", args, "refused", "someone else");
+	/* Expired: the window is 2 s in this test. */
+	h_sleep_ms(2500);
+	expect_refused(dsl, "view.open", args, "refused", "expired");
+	/* Used once, then replayed. */
+	g = grant(dsl, DSL_PW);
+	(void)snprintf(args, sizeof(args), "{\"item\":\"ITEM-0001\","
+	    "\"grant\":\"%s\"}", g);
+	json_decref(h_req(&H, dsl, "view.open", args));
+	expect_refused(dsl, "view.open", args, "refused", "no such grant");
+}
+
+static int
+sha256_file_hex(const char *path, char hex[65])
+{
+	unsigned char md[32], buf[4096];
+	unsigned int mdlen;
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	FILE *fp = fopen(path, "r");
+	size_t n;
+	int i;
+
+	if (fp == NULL || c == NULL)
+		return -1;
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	while ((n = fread(buf, 1, sizeof(buf), fp)) > 0)
+		EVP_DigestUpdate(c, buf, n);
+	EVP_DigestFinal_ex(c, md, &mdlen);
+	EVP_MD_CTX_free(c);
+	fclose(fp);
+	for (i = 0; i < 32; i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	return 0;
+}
+
+static void
+test_view_through_memfd(void **unused)
+{
+	char out[256], got[512], want[65] = "", pw[256], wpw[256], env[300];
+	struct out o;
+	json_t *rep, *items;
+	FILE *fp;
+	long views = count_action("gate.view");
+
+	(void)snprintf(pw, sizeof(pw), "%s", file_in("pw-dee", DSL_PW "\n"));
+	(void)snprintf(wpw, sizeof(wpw), "%s", file_in("pw-hal",
+	    HEAD_PW "\n"));
+	(void)snprintf(out, sizeof(out), "%s/viewed", H.dir);
+	(void)snprintf(env, sizeof(env), "%s", out);
+	setenv("GATE_VIEW_OUT", env, 1);
+	cli(&o, "dee", "view", "ITEM-0001", "--reason", "decide_referral",
+	    "--text", WHY, "--head-consulted", "Mr H Head", "--location",
+	    "DSL office", "--same-sex", "yes", "--witness", "hal",
+	    "--witness-password-file", wpw, "--password-file", pw,
+	    "--viewer", viewer_self, NULL);
+	if (o.status != 0)
+		fail_msg("custody view: %s", o.text);
+	assert_non_null(fp = fopen(out, "r"));
+	assert_non_null(fgets(got, sizeof(got), fp));
+	fclose(fp);
+	rep = h_req(&H, dsl, "item.list", "{\"case\":\"CASE-0001\"}");
+	items = json_object_get(json_object_get(rep, "result"), "items");
+	(void)snprintf(want, sizeof(want), "%s", json_string_value(
+	    json_object_get(json_array_get(items, 0), "sha256")));
+	json_decref(rep);
+	if (strncmp(got, want, 64) != 0 || strstr(got, "memfd") == NULL ||
+	    strstr(got, "sealed") == NULL)
+		fail_msg("viewer saw '%s', want sha256 %s from a sealed memfd",
+		    got, want);
+	assert_int_equal(count_action("gate.view"), views + 1);
+	unlink(out);
+}
+
+static void
+test_tampered_blob_releases_nothing(void **unused)
+{
+	char blob[256], out[256], pw[256], wpw[256];
+	struct out o;
+	FILE *fp;
+
+	(void)snprintf(blob, sizeof(blob), "%s/items/ITEM-0001.blob",
+	    H.state);
+	assert_non_null(fp = fopen(blob, "r+"));
+	fseek(fp, 40000, SEEK_SET);
+	fputc(fgetc(fp) ^ 0x01, fp);
+	fclose(fp);
+	(void)snprintf(pw, sizeof(pw), "%s", file_in("pw-dee", DSL_PW "\n"));
+	(void)snprintf(wpw, sizeof(wpw), "%s", file_in("pw-hal",
+	    HEAD_PW "\n"));
+	(void)snprintf(out, sizeof(out), "%s/viewed", H.dir);
+	setenv("GATE_VIEW_OUT", out, 1);
+	cli(&o, "dee", "view", "ITEM-0001", "--reason", "decide_referral",
+	    "--text", WHY, "--head-consulted", "Mr H Head", "--location",
+	    "DSL office", "--same-sex", "yes", "--witness", "hal",
+	    "--witness-password-file", wpw, "--password-file", pw,
+	    "--viewer", viewer_self, NULL);
+	if (o.status != 12 || strstr(o.text, "nothing was released") == NULL)
+		fail_msg("tampered view: %d %s", o.status, o.text);
+	assert_int_equal(access(out, F_OK), -1);	/* viewer never ran */
+	assert_true(count_action("gate.view_failed") >= 1);
+}
+
+static void
+test_delete_locked_then_shredded(void **unused)
+{
+	char src[256], blob[256], db[256];
+	char *argv[] = { getenv("CUSTODY_BIN"), "log", "verify", "--db", db,
+	    NULL };
+	struct out o;
+	json_t *rep;
+
+	(void)snprintf(src, sizeof(src), "%s", file_in("note.pdf",
+	    "%PDF-1.4 a screenshot of messages " MARKER));
+	cli(&o, "dee", "item", "add", "CASE-0002", src, NULL);
+	assert_int_equal(o.status, 0);
+	json_decref(h_req(&H, dsl, "case.flag", "{\"case\":\"CASE-0002\","
+	    "\"flag\":\"offence_suspected\",\"value\":true,\"why\":\"threats"
+	    "\"}"));
+	rep = h_req(&H, dsl, "item.delete", "{\"item\":\"ITEM-0002\","
+	    "\"why\":\"resolved\",\"no_agency_needs\":true,\"password\":\""
+	    DSL_PW "\"}");
+	assert_string_equal(h_code(rep), "refused");
+	assert_non_null(strstr(h_msg(rep), "flagged"));
+	json_decref(rep);
+	json_decref(h_req(&H, dsl, "case.flag", "{\"case\":\"CASE-0002\","
+	    "\"flag\":\"offence_suspected\",\"value\":false,\"why\":\"police "
+	    "say no offence\"}"));
+	rep = h_req(&H, dsl, "item.delete", "{\"item\":\"ITEM-0002\","
+	    "\"why\":\"resolved\",\"password\":\"" DSL_PW "\"}");
+	assert_string_equal(h_code(rep), "refused");
+	assert_non_null(strstr(h_msg(rep), "no other agency"));
+	json_decref(rep);
+	rep = h_req(&H, dsl, "item.delete", "{\"item\":\"ITEM-0002\","
+	    "\"why\":\"resolved\",\"no_agency_needs\":true,\"password\":\""
+	    DSL_PW "\"}");
+	if (!h_ok(rep))
+		fail_msg("delete: %s", h_msg(rep));
+	json_decref(rep);
+	(void)snprintf(blob, sizeof(blob), "%s/items/ITEM-0002.blob",
+	    H.state);
+	assert_int_equal(access(blob, F_OK), -1);
+	rep = h_req(&H, dsl, "item.list", "{\"case\":\"CASE-0002\"}");
+	{
+		json_t *it = json_array_get(json_object_get(json_object_get(
+		    rep, "result"), "items"), 0);
+
+		assert_string_equal(json_string_value(json_object_get(it,
+		    "state")), "deleted");
+		assert_int_equal(strlen(json_string_value(json_object_get(it,
+		    "sha256"))), 64);
+	}
+	json_decref(rep);
+	(void)snprintf(db, sizeof(db), "%s/custody.db", H.state);
+	assert_int_equal(h_run(argv, NULL), 0);
+}
+
+/* As the viewer: fd 3 must be a sealed memfd. */
+static int
+viewer_main(const char *path)
+{
+	const char *out = getenv("GATE_VIEW_OUT");
+	char target[256], hex[65];
+	ssize_t n;
+	int seals;
+	FILE *fp;
+
+	if (out == NULL || (n = readlink(path, target, sizeof(target) - 1)) < 0)
+		return 2;
+	target[n] = '\0';
+	seals = fcntl(3, F_GET_SEALS);
+	if (sha256_file_hex(path, hex) != 0 || (fp = fopen(out, "w")) == NULL)
+		return 3;
+	fprintf(fp, "%s %s %s\n", hex, strncmp(target, "/memfd:", 7) == 0 ?
+	    "memfd" : target, seals != -1 && (seals & F_SEAL_WRITE) ?
+	    "sealed" : "unsealed");
+	fclose(fp);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_intake_and_nothing_in_clear),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_view_through_memfd),
+		cmocka_unit_test(test_tampered_blob_releases_nothing),
+		cmocka_unit_test(test_delete_locked_then_shredded),
+	};
+
+	if (argc == 2 && strncmp(argv[1], "/proc/self/fd/", 14) == 0)
+		return viewer_main(argv[1]);
+	if (realpath(argv[0], viewer_self) == NULL)
+		return 1;
+	return cmocka_run_group_tests_name("gate", tests, setup, teardown);
+}
