@@ -271,11 +271,18 @@ run(struct req *r, json_t *req)
 	if ((ok || r->keep) && r->events > 0) {
 		if (commit(r) != 0)
 			return;
-		/* What may only go once the record of it is safe. */
-		if (ok && r->unlink_after[0] != '\0' &&
-		    unlink(r->unlink_after) == -1)
-			dlog("cannot remove %s: %s", r->unlink_after,
-			    strerror(errno));
+		/*
+		 * A crypto-shred: the blob goes once the record of it is
+		 * safe, and the WAL's old copy of the wrapped key with it.
+		 */
+		if (ok && r->unlink_after[0] != '\0') {
+			if (unlink(r->unlink_after) == -1)
+				dlog("cannot remove %s: %s", r->unlink_after,
+				    strerror(errno));
+			if (store_wal_flush(r->d->st) != 0)
+				dlog("cannot empty the WAL after a deletion: "
+				    "%s", store_errmsg(r->d->st));
+		}
 	} else
 		custody_log_abort(r->d->log);
 	if (ok)

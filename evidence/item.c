@@ -334,7 +334,7 @@ seal_chunks(struct item_aead *a, struct digest_set *ds, int in_fd,
 {
 	uint8_t *cur = slots, *nxt = slots + ITEM_SLOT, *t;
 	uint64_t i;
-	size_t n, m;
+	size_t n = 0, m;
 	int last, r;
 
 	if ((r = seal_read(in_fd, cur, &n, err, errlen)) != 0)
@@ -480,7 +480,7 @@ open_chunks(struct item_aead *a, struct digest_set *ds, int blob_fd,
 	const size_t rec = chunk + ITEM_TAG_LEN;
 	uint8_t *cur = buf, *nxt = buf + rec, *pt = buf + 2 * rec, *t;
 	uint64_t i;
-	size_t n, m, len;
+	size_t n = 0, m, len;
 	int last, r;
 
 	if ((r = open_read(blob_fd, cur, rec, &n, err, errlen)) != 0)

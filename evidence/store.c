@@ -978,6 +978,12 @@ store_stream_mode(struct store *st)
 	return store_exec(st, "PRAGMA mmap_size = 0; PRAGMA cache_size = -256");
 }
 
+int
+store_wal_flush(struct store *st)
+{
+	return store_exec(st, "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 void
 store_release_memory(struct store *st)
 {

@@ -112,6 +112,12 @@ int	store_sql(struct store *st, const char *sql, json_t *params,
  * read-only opens read through a memory map, for fast lookups.)
  */
 int	store_stream_mode(struct store *st);
+/*
+ * Copies the write-ahead log into the database and empties it.  After a
+ * deletion: secure_delete zeroes the row in the database's page, but the
+ * WAL still holds the page as it was until this runs.
+ */
+int	store_wal_flush(struct store *st);
 /* Frees what SQLite caches (for a daemon going idle). */
 void	store_release_memory(struct store *st);
 /* Rows changed by the last statement. */

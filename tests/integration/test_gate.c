@@ -21,6 +21,7 @@
 #include <sqlite3.h>
 
 #include <openssl/evp.h>
+#include <ftw.h>
 
 #include "harness.h"
 
@@ -103,6 +104,87 @@ count_action(const char *action)
 	}
 	sqlite3_close(db);
 	return n;
+}
+
+
+/* ---- scanning everything at rest for some bytes ---- */
+
+static const uint8_t *scan_needle;
+static size_t scan_len;
+static char scan_found[PATH_MAX];
+
+static int
+scan_file(const char *path, const struct stat *sb, int flag, struct FTW *f)
+{
+	uint8_t *buf;
+	FILE *fp;
+	size_t n;
+
+	(void)f;
+	if (flag != FTW_F || !S_ISREG(sb->st_mode) || sb->st_size == 0 ||
+	    strstr(path, "/cli.out") != NULL)
+		return 0;
+	if ((buf = malloc((size_t)sb->st_size)) == NULL ||
+	    (fp = fopen(path, "r")) == NULL) {
+		free(buf);
+		return 0;
+	}
+	n = fread(buf, 1, (size_t)sb->st_size, fp);
+	fclose(fp);
+	if (memmem(buf, n, scan_needle, scan_len) != NULL)
+		(void)snprintf(scan_found, sizeof(scan_found), "%s", path);
+	free(buf);
+	return scan_found[0] != '\0';
+}
+
+/* Returns the path of a file under the test's directory holding needle. */
+static const char *
+scan_for(const void *needle, size_t len)
+{
+	scan_needle = needle;
+	scan_len = len;
+	scan_found[0] = '\0';
+	(void)nftw(H.dir, scan_file, 16, FTW_PHYS);
+	return scan_found[0] ? scan_found : NULL;
+}
+
+/* The item key: the recorded wrapped key unwrapped with master.key. */
+static void
+item_key(const char *item, uint8_t key[32], char wrapped_hex[81])
+{
+	char path[200], sql[200];
+	uint8_t master[32], wrapped[40];
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	EVP_CIPHER_CTX *c;
+	FILE *fp;
+	int n = 0, m = 0, i;
+
+	(void)snprintf(path, sizeof(path), "%s/master.key", H.state);
+	assert_non_null(fp = fopen(path, "r"));
+	assert_int_equal(fread(master, 1, 32, fp), 32);
+	fclose(fp);
+	(void)snprintf(path, sizeof(path), "%s/custody.db", H.state);
+	(void)snprintf(sql, sizeof(sql), "SELECT wrapped FROM items WHERE id "
+	    "= '%s'", item);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	(void)snprintf(wrapped_hex, 81, "%s", sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	for (i = 0; i < 40; i++)
+		assert_int_equal(sscanf(wrapped_hex + 2 * i, "%2hhx",
+		    &wrapped[i]), 1);
+	assert_non_null(c = EVP_CIPHER_CTX_new());
+	EVP_CIPHER_CTX_set_flags(c, EVP_CIPHER_CTX_FLAG_WRAP_ALLOW);
+	assert_int_equal(EVP_DecryptInit_ex(c, EVP_aes_256_wrap_pad(), NULL,
+	    master, NULL), 1);
+	assert_int_equal(EVP_DecryptUpdate(c, key, &n, wrapped, 40), 1);
+	assert_int_equal(EVP_DecryptFinal_ex(c, key + n, &m), 1);
+	assert_int_equal(n + m, 32);
+	EVP_CIPHER_CTX_free(c);
 }
 
 static void
@@ -195,6 +277,22 @@ test_intake_and_nothing_in_clear(void **unused)
 	assert_int_equal(o.status, 0);
 	assert_null(strstr(o.text, "wrapped"));
 	assert_null(strstr(o.text, MARKER));
+	/* Nor the item key itself, anywhere (database, WAL, blobs, logs). */
+	{
+		uint8_t key[32];
+		char hex[81], khex[65];
+		const char *where;
+
+		item_key("ITEM-0001", key, hex);
+		if ((where = scan_for(key, 32)) != NULL)
+			fail_msg("the item key is at rest in %s", where);
+		for (i = 0; i < 32; i++)
+			(void)snprintf(khex + 2 * i, 3, "%02x", key[i]);
+		if ((where = scan_for(khex, 64)) != NULL)
+			fail_msg("the item key (hex) is at rest in %s", where);
+		if ((where = scan_for(MARKER, strlen(MARKER))) != NULL)
+			fail_msg("the marker is at rest in %s", where);
+	}
 }
 
 static void
@@ -385,9 +483,11 @@ test_tampered_blob_releases_nothing(void **unused)
 static void
 test_delete_locked_then_shredded(void **unused)
 {
-	char src[256], blob[256], db[256];
+	char src[256], blob[256], db[256], wrapped[81];
 	char *argv[] = { getenv("CUSTODY_BIN"), "log", "verify", "--db", db,
 	    NULL };
+	const char *where;
+	uint8_t key[32];
 	struct out o;
 	json_t *rep;
 
@@ -412,12 +512,19 @@ test_delete_locked_then_shredded(void **unused)
 	assert_string_equal(h_code(rep), "refused");
 	assert_non_null(strstr(h_msg(rep), "no other agency"));
 	json_decref(rep);
+	item_key("ITEM-0002", key, wrapped);
 	rep = h_req(&H, dsl, "item.delete", "{\"item\":\"ITEM-0002\","
 	    "\"why\":\"resolved\",\"no_agency_needs\":true,\"password\":\""
 	    DSL_PW "\"}");
 	if (!h_ok(rep))
 		fail_msg("delete: %s", h_msg(rep));
 	json_decref(rep);
+	/* The wrapped key is gone from the database, free pages and WAL
+	 * included (secure_delete): the content cannot be recovered. */
+	if ((where = scan_for(wrapped, 80)) != NULL)
+		fail_msg("the deleted item's wrapped key remains in %s", where);
+	if ((where = scan_for(key, 32)) != NULL)
+		fail_msg("the deleted item's key remains in %s", where);
 	(void)snprintf(blob, sizeof(blob), "%s/items/ITEM-0002.blob",
 	    H.state);
 	assert_int_equal(access(blob, F_OK), -1);
