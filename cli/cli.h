@@ -100,5 +100,6 @@ int	cmd_item_add(int argc, char **argv);
 int	cmd_item_list(int argc, char **argv);
 int	cmd_item_delete(int argc, char **argv);
 int	cmd_view(int argc, char **argv);
+int	cmd_device_unseal(int argc, char **argv);
 
 #endif

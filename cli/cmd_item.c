@@ -34,6 +34,11 @@
 #define LIST_USAGE "custody item list CASE [--socket PATH] [--json]"
 #define DELETE_USAGE "custody item delete ITEM --why TEXT " \
 	"--no-agency-needs [--password-file FILE] [--socket PATH] [--json]"
+#define UNSEAL_USAGE "custody device unseal DEVICE --for-viewing " \
+	"--reason REASON --text TEXT --head-consulted NAME --location PLACE " \
+	"--same-sex yes|no [--same-sex-reason TEXT] [--witness USER] " \
+	"[--witness-password-file FILE] [--password-file FILE] " \
+	"[--socket PATH] [--json]"
 #define VIEW_USAGE "custody view ITEM --reason REASON --text TEXT " \
 	"--head-consulted NAME --location PLACE --same-sex yes|no " \
 	"[--same-sex-reason TEXT] [--witness USER] " \
@@ -42,7 +47,8 @@
 
 enum { O_SOCKET = 256, O_JSON, O_POLICE, O_NAME, O_MD5, O_SHA1, O_SHRED,
 	O_WHY, O_NOAGENCY, O_PWFILE, O_REASON, O_TEXT, O_HEAD, O_LOCATION,
-	O_SAMESEX, O_SAMESEX_WHY, O_WITNESS, O_WITNESS_PW, O_VIEWER, O_HELP };
+	O_SAMESEX, O_SAMESEX_WHY, O_WITNESS, O_WITNESS_PW, O_VIEWER, O_HELP,
+	O_FORVIEW };
 
 static const struct option item_opts[] = {
 	{ "socket", required_argument, NULL, O_SOCKET },
@@ -64,6 +70,7 @@ static const struct option item_opts[] = {
 	{ "witness", required_argument, NULL, O_WITNESS },
 	{ "witness-password-file", required_argument, NULL, O_WITNESS_PW },
 	{ "viewer", required_argument, NULL, O_VIEWER },
+	{ "for-viewing", no_argument, NULL, O_FORVIEW },
 	{ "help", no_argument, NULL, O_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -72,7 +79,7 @@ struct item_args {
 	const char	*socket, *police, *name, *why, *pwfile, *reason;
 	const char	*text, *head, *location, *samesex, *samesex_why;
 	const char	*witness, *witness_pw, *viewer;
-	int		 json, md5, sha1, shred, noagency, help;
+	int		 json, md5, sha1, shred, noagency, help, forview;
 	int		 npos;
 	char		*pos[2];
 };
@@ -105,6 +112,7 @@ item_args_parse(int argc, char **argv, struct item_args *a)
 		case O_WITNESS: a->witness = optarg; break;
 		case O_WITNESS_PW: a->witness_pw = optarg; break;
 		case O_VIEWER: a->viewer = optarg; break;
+		case O_FORVIEW: a->forview = 1; break;
 		case O_HELP: a->help = 1; break;
 		default: return -1;
 		}
@@ -116,6 +124,8 @@ item_args_parse(int argc, char **argv, struct item_args *a)
 	}
 	return 0;
 }
+
+static int	justify_missing(const struct item_args *, int, const char *);
 
 /* Calls the daemon with the saved session; prints errors. */
 static int
@@ -302,13 +312,13 @@ view_run(const char *viewer, int mfd)
 }
 
 static json_t *
-view_justify_args(const struct item_args *a, struct cli_secret *pw,
-    struct cli_secret *wpw)
+view_justify_args(const char *what, const struct item_args *a,
+    struct cli_secret *pw, struct cli_secret *wpw)
 {
 	json_t *j;
 
 	j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:s?, s:s%}",
-	    "item", a->pos[0], "reason", a->reason, "text", a->text,
+	    what, a->pos[0], "reason", a->reason, "text", a->text,
 	    "head_consulted", a->head, "location", a->location, "same_sex",
 	    strcmp(a->samesex, "yes") == 0, "same_sex_reason", a->samesex_why,
 	    "witness_user", a->witness, "password", pw->data, pw->len);
@@ -325,7 +335,6 @@ cmd_view(int argc, char **argv)
 	struct item_args a;
 	json_t *args = NULL, *res = NULL;
 	const char *viewer;
-	char missing[256] = "";
 	int r, mfd = -1;
 
 	if (item_args_parse(argc, argv, &a) != 0 || (!a.help && a.npos != 1))
@@ -343,24 +352,15 @@ cmd_view(int argc, char **argv)
 		return CLI_OK;
 	}
 	viewer = a.viewer ? a.viewer : getenv("CUSTODY_VIEWER");
-	(void)snprintf(missing, sizeof(missing), "%s%s%s%s%s%s",
-	    a.reason ? "" : " --reason", a.text ? "" : " --text",
-	    a.head ? "" : " --head-consulted",
-	    a.location ? "" : " --location", a.samesex ? "" : " --same-sex",
-	    viewer ? "" : " --viewer");
-	if (missing[0] != '\0') {
-		cli_error("missing%s; see custody view --help", missing);
-		return CLI_USAGE;
-	}
-	if (strcmp(a.samesex, "yes") != 0 && strcmp(a.samesex, "no") != 0)
-		return op_error(CLI_USAGE, "--same-sex takes yes or no");
+	if ((r = justify_missing(&a, 1, viewer)) != CLI_OK)
+		return r;
 	if ((r = item_secret("password", a.pwfile, "Your password (again, "
 	    "to confirm): ", &pw)) != CLI_OK ||
 	    (a.witness != NULL && (r = item_secret("witness-password",
 	    a.witness_pw, "Witness's password (the witness types it): ",
 	    &wpw)) != CLI_OK))
 		goto out;
-	args = view_justify_args(&a, &pw, &wpw);
+	args = view_justify_args("item", &a, &pw, &wpw);
 	cli_secret_clear(&pw);
 	cli_secret_clear(&wpw);
 	if ((r = item_call(a.socket, "view.justify", args, -1, NULL,
@@ -388,6 +388,78 @@ out:
 	cli_secret_clear(&wpw);
 	if (mfd != -1)
 		close(mfd);
+	json_decref(args);
+	json_decref(res);
+	return r;
+}
+
+/* Checks the justification options; names every missing one. */
+static int
+justify_missing(const struct item_args *a, int need_viewer,
+    const char *viewer)
+{
+	char missing[256];
+
+	(void)snprintf(missing, sizeof(missing), "%s%s%s%s%s%s",
+	    a->reason ? "" : " --reason", a->text ? "" : " --text",
+	    a->head ? "" : " --head-consulted",
+	    a->location ? "" : " --location", a->samesex ? "" : " --same-sex",
+	    !need_viewer || viewer ? "" : " --viewer");
+	if (missing[0] != '\0') {
+		cli_error("missing%s; see --help", missing);
+		return CLI_USAGE;
+	}
+	if (strcmp(a->samesex, "yes") != 0 && strcmp(a->samesex, "no") != 0)
+		return op_error(CLI_USAGE, "--same-sex takes yes or no");
+	return CLI_OK;
+}
+
+int
+cmd_device_unseal(int argc, char **argv)
+{
+	struct cli_secret pw = { NULL, 0 }, wpw = { NULL, 0 };
+	struct item_args a;
+	json_t *args = NULL, *res = NULL;
+	int r;
+
+	if (item_args_parse(argc, argv, &a) != 0 || (!a.help && a.npos != 1))
+		return cli_usage(UNSEAL_USAGE);
+	if (a.help) {
+		printf("usage: %s\n\nBreaks a device's seal so the DSL can view "
+		    "content on the phone itself,\nthrough the same gate as "
+		    "custody view: the justification and the witness\nare "
+		    "recorded first.  Reseal it afterwards with custody device "
+		    "seal\n--old-seal unsealed.\n", UNSEAL_USAGE);
+		return CLI_OK;
+	}
+	if (!a.forview)
+		return op_error(CLI_USAGE, "a device is unsealed only "
+		    "--for-viewing");
+	if ((r = justify_missing(&a, 0, NULL)) != CLI_OK)
+		return r;
+	if ((r = item_secret("password", a.pwfile, "Your password (again, "
+	    "to confirm): ", &pw)) != CLI_OK ||
+	    (a.witness != NULL && (r = item_secret("witness-password",
+	    a.witness_pw, "Witness's password (the witness types it): ",
+	    &wpw)) != CLI_OK))
+		goto out;
+	args = view_justify_args("device", &a, &pw, &wpw);
+	json_object_set_new(args, "for_viewing", json_true());
+	cli_secret_clear(&pw);
+	cli_secret_clear(&wpw);
+	if ((r = item_call(a.socket, "device.unseal", args, -1, NULL,
+	    &res)) != CLI_OK)
+		goto out;
+	if (a.json)
+		op_print_json(res);
+	else {
+		printf("Device %s unsealed for viewing; reseal it afterwards.\n",
+		    a.pos[0]);
+		op_print_receipt(res);
+	}
+out:
+	cli_secret_clear(&pw);
+	cli_secret_clear(&wpw);
 	json_decref(args);
 	json_decref(res);
 	return r;

@@ -57,6 +57,8 @@ static const struct cli_cmd commands[] = {
 	{ "case", "refer", cmd_case_refer, "record a referral to police" },
 	{ "case", "police", cmd_case_police,
 	    "make the collecting officer's account for a referred case" },
+	{ "device", "unseal", cmd_device_unseal,
+	    "break a seal to view on the phone, through the gate" },
 	{ "item", "add", cmd_item_add, "take a file in as encrypted evidence" },
 	{ "item", "list", cmd_item_list, "list a case's items (no content)" },
 	{ "item", "delete", cmd_item_delete,

@@ -63,6 +63,7 @@ static const struct route routes[] = {
 	{ "item.delete", h_item_delete },
 	{ "view.justify", h_view_justify },
 	{ "view.open", h_view_open },
+	{ "device.unseal", h_device_unseal },
 	{ NULL, NULL },
 };
 

@@ -318,8 +318,8 @@ view_fields(struct req *r, json_t *data)
 	json_t *same = json_object_get(r->args, "same_sex");
 	int bad = 0, i, known = 0;
 
-	if (arg_need(r, "item", "reason", "text", "head_consulted",
-	    "location", "same_sex", NULL) != 0)
+	if (arg_need(r, "reason", "text", "head_consulted", "location",
+	    "same_sex", NULL) != 0)
 		return -1;
 	reason = arg_str(r, "reason", 32, &bad);
 	text = arg_str(r, "text", 4000, &bad);
@@ -379,7 +379,8 @@ h_view_justify(struct req *r)
 	uint8_t raw[32];
 	int bad = 0, rc = -1;
 
-	if (view_fields(r, data) != 0 || view_witness(r, data) != 0 ||
+	if (arg_need(r, "item", NULL) != 0 || view_fields(r, data) != 0 ||
+	    view_witness(r, data) != 0 ||
 	    (id = arg_str(r, "item", 32, &bad)) == NULL ||
 	    item_load(r, id, &it) != 0)
 		goto out;
@@ -540,5 +541,58 @@ h_view_open(struct req *r)
 	rc = 0;
 out:
 	json_decref(it);
+	return rc;
+}
+
+/*
+ * Unsealing a device of a case so the DSL can view content on the phone
+ * itself passes the same gate as viewing an item: the justification and
+ * the witness are recorded, then the seal is recorded as broken
+ * ("unsealed"); the DSL reseals it afterwards (custody device seal
+ * --old-seal unsealed).
+ */
+int
+h_device_unseal(struct req *r)
+{
+	json_t *rows = NULL, *dev, *data = json_object();
+	const char *id, *state;
+	int bad = 0, rc = -1;
+
+	if (!json_is_true(json_object_get(r->args, "for_viewing"))) {
+		req_fail(r, "bad_request", "a device is unsealed only "
+		    "for_viewing, through the gate");
+		goto out;
+	}
+	if (arg_need(r, "device", NULL) != 0 || view_fields(r, data) != 0 ||
+	    view_witness(r, data) != 0 ||
+	    (id = arg_str(r, "device", 32, &bad)) == NULL)
+		goto out;
+	if (req_sql(r, "SELECT state, seal, case_id FROM devices WHERE id = ?",
+	    json_pack("[s]", id), &rows) != 0)
+		goto out;
+	if ((dev = json_array_get(rows, 0)) == NULL) {
+		req_fail(r, "not_found", "no device %s", id);
+		goto out;
+	}
+	state = json_string_value(json_object_get(dev, "state"));
+	if (strcmp(state, "held") != 0) {
+		req_fail(r, "refused", "device %s is %s; only a held device is "
+		    "unsealed for viewing", id, state);
+		goto out;
+	}
+	json_object_set(data, "old_seal", json_object_get(dev, "seal"));
+	json_object_set_new(data, "for_viewing", json_true());
+	if (req_sql(r, "UPDATE devices SET seal = 'unsealed' WHERE id = ?",
+	    json_pack("[s]", id), NULL) != 0 ||
+	    req_event(r, "device.unseal", json_is_string(json_object_get(dev,
+	    "case_id")) ? json_pack("{s:s, s:O}", "device", id, "case",
+	    json_object_get(dev, "case_id")) : json_pack("{s:s}", "device",
+	    id), json_incref(data)) != 0)
+		goto out;
+	r->result = json_pack("{s:s, s:s}", "device", id, "seal", "unsealed");
+	rc = 0;
+out:
+	json_decref(rows);
+	json_decref(data);
 	return rc;
 }

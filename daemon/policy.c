@@ -85,6 +85,7 @@ static const struct policy_rule rules[] = {
 	{ "item.delete",	DSL,	STEPUP_WRITE,	ASK_DSL },
 	{ "view.justify",	DSL,	STEPUP_WRITE,	ASK_DSL },
 	{ "view.open",		DSL,	WRITE,		ASK_DSL },
+	{ "device.unseal",	DSL,	STEPUP_WRITE,	ASK_DSL },
 
 	{ NULL,			0,	0,		NULL },
 };

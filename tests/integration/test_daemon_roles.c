@@ -226,6 +226,15 @@ prepare(const char *op, enum role role, char *args, size_t len)
 		(void)snprintf(args, len, "{\"device\":\"%s\",\"officer_user\":"
 		    "\"pc.plod\",\"officer_password\":\"%s\",\"seal\":\"S9\","
 		    "\"password\":\"%s\"}", d, PW, PW);
+	} else if (strcmp(op, "device.unseal") == 0) {
+		new_device(d, sizeof(d), "S1");
+		(void)snprintf(args, len, "{\"device\":\"%s\",\"for_viewing\":"
+		    "true,\"reason\":\"decide_referral\",\"text\":\"The pupil "
+		    "disclosed it; I must see it to decide whether to refer.\","
+		    "\"head_consulted\":\"Mr Head\",\"location\":\"DSL "
+		    "office\",\"same_sex\":true,\"witness_user\":\"hal.head\","
+		    "\"witness_password\":\"%s\",\"password\":\"%s\"}", d, PW,
+		    PW);
 	} else if (strncmp(op, "device.", 7) == 0 && strcmp(op,
 	    "device.list")) {
 		new_device(d, sizeof(d), "S1");

@@ -543,6 +543,42 @@ test_delete_locked_then_shredded(void **unused)
 	assert_int_equal(h_run(argv, NULL), 0);
 }
 
+static void
+test_device_unseal_for_viewing(void **unused)
+{
+	json_t *rep;
+	char dev[32];
+	long before = count_action("device.unseal");
+
+	rep = h_req(&H, dsl, "device.register", "{\"pupil\":\"P-7\","
+	    "\"reason\":\"suspected_nudes\",\"location\":\"safe\","
+	    "\"seal\":\"S-1\",\"power\":\"off\"}");
+	assert_non_null(h_result_str(rep, "device", dev, sizeof(dev)));
+	json_decref(rep);
+	expect_refused(dsl, "device.unseal", "{\"device\":\"DEV-0001\","
+	    "\"password\":\"" DSL_PW "\"}", "bad_request", "for_viewing");
+	expect_refused(dsl, "device.unseal", "{\"device\":\"DEV-0001\","
+	    "\"for_viewing\":true,\"reason\":\"child_shown\",\"text\":\""
+	    WHY "\",\"head_consulted\":\"H\",\"location\":\"L\","
+	    "\"same_sex\":true,\"password\":\"" DSL_PW "\"}", "bad_request",
+	    "missing witness_user");
+	expect_refused(slt, "device.unseal", "{\"device\":\"DEV-0001\"}",
+	    "forbidden", "role slt");
+	rep = h_req(&H, dsl, "device.unseal", "{\"device\":\"DEV-0001\","
+	    "\"for_viewing\":true,\"reason\":\"child_shown\",\"text\":\""
+	    WHY "\",\"head_consulted\":\"H\",\"location\":\"L\","
+	    "\"same_sex\":true,\"password\":\"" DSL_PW "\"" WITNESS "}");
+	if (!h_ok(rep))
+		fail_msg("unseal: %s", h_msg(rep));
+	json_decref(rep);
+	assert_int_equal(count_action("device.unseal"), before + 1);
+	rep = h_req(&H, dsl, "device.seal", "{\"device\":\"DEV-0001\","
+	    "\"old_seal\":\"unsealed\",\"new_seal\":\"S-2\",\"why\":"
+	    "\"resealed after viewing\"}");
+	assert_true(h_ok(rep));
+	json_decref(rep);
+}
+
 /* As the viewer: fd 3 must be a sealed memfd. */
 static int
 viewer_main(const char *path)
@@ -575,6 +611,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_view_through_memfd),
 		cmocka_unit_test(test_tampered_blob_releases_nothing),
 		cmocka_unit_test(test_delete_locked_then_shredded),
+		cmocka_unit_test(test_device_unseal_for_viewing),
 	};
 
 	if (argc == 2 && strncmp(argv[1], "/proc/self/fd/", 14) == 0)
