@@ -10,8 +10,9 @@
  *
  *	header	"CUSTODY-ITEM\0\0\0\1" (16 bytes) || chunk size (u32) ||
  *		nonce prefix (8 random bytes)
- *	chunks	ciphertext (chunk size bytes, the last one shorter, possibly
- *		empty) || 16-byte GCM tag, for i = 0, 1, ...
+ *	chunks	ciphertext (chunk size bytes; the last one may be shorter,
+ *		and is empty only for empty content) || 16-byte GCM tag,
+ *		for i = 0, 1, ... < 2^32 (256 TiB at 64 KiB chunks)
  *
  * Chunk i is AES-256-GCM with nonce = prefix || u32(i), and additional
  * data = the header || u64(i) || u8(last ? 1 : 0).  So a flipped bit, a
@@ -21,6 +22,9 @@
  *
  * The item key (32 bytes) is wrapped with AES-256 key wrap with padding
  * (RFC 5649, OpenSSL EVP_aes_256_wrap_pad) under the master key: 40 bytes.
+ * The wrap binds no record: a blob and wrapped key swapped between two
+ * items are caught by the SHA-256 check, so callers always pass the
+ * recorded SHA-256 to item_open.
  * Destroying the wrapped key (and unlinking the blob) crypto-shreds the
  * item.
  */

@@ -16,8 +16,9 @@
 # run fail.
 #
 # Scratch files live in B/bench-tmp.  The 1,000,000-event log stays there
-# so that the next run can reuse it; the 1 GiB hashing file and the
-# daemon's station never do.
+# so that the next run can reuse it; the 1 GiB hashing file, the intake
+# files of bench_item (its 1 GiB and 10 MiB contents, the sealed blob and
+# openssl's ciphertext) and the daemon's station never do.
 # POSIX sh and awk only: python is not on every station.
 set -eu
 
@@ -34,7 +35,9 @@ fi
 mkdir -p "$tmp"
 CUSTODYD_BIN=$(cd "$B" && pwd)/custodyd
 export CUSTODYD_BIN
-trap 'rm -f "$tmp/hash-1g.bin" "$json.tmp"; rm -rf "$tmp/daemon"' EXIT
+trap 'rm -f "$tmp/hash-1g.bin" "$tmp/item-1g.bin" "$tmp/item-10m.bin" \
+    "$tmp/item-seal.blob" "$tmp/item-enc.out" "$json.tmp"
+    rm -rf "$tmp/daemon"' EXIT
 trap 'exit 130' HUP INT TERM
 
 start=$(date +%s)
@@ -106,6 +109,11 @@ BEGIN {
 	# An idle daemon polls with no timeout: it never runs.
 	t["daemon_idle_wakeups"] = "== 0"
 	t["daemon_idle_cpu_ticks"] = "== 0"
+	# Intake: one pass (SHA-256, SHA-512, AES-256-GCM) of a 1 GiB file.
+	t["intake_vs_openssl_sha256"] = ">= 0.8"
+	t["intake_vs_dgst_then_enc"] = "< 1"
+	# Peak RSS independent of size: 1 GiB against 10 MiB, within 1 MiB.
+	t["intake_rss_growth_kib"] = "< 1024"
 	printf "%-34s %14s  %-9s %-9s %s\n", "FIGURE", "VALUE", "UNIT",
 	    "TARGET", ""
 }

@@ -102,13 +102,15 @@ station_remove(const char *dir)
 {
 	static const char *const names[] = { STATION_DB, STATION_DB "-wal",
 	    STATION_DB "-shm", STATION_DB "-journal", STATION_KEY,
-	    STATION_CERT };
+	    STATION_CERT, STATION_MASTER };
 	char p[PATHLEN];
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (path_join(p, dir, names[i]) == 0)
 			(void)unlink(p);
+	if (path_join(p, dir, STATION_ITEMS) == 0)
+		(void)rmdir(p);
 	(void)rmdir(dir);
 }
 

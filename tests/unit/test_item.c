@@ -13,7 +13,6 @@
  * with CUSTODY_ERR_VERIFY, a message that names what failed, and no
  * plaintext of the failing chunk in the output.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -41,7 +40,6 @@
 #define TAG		16
 #define REC		(C + TAG)
 #define ERRLEN		512
-#define ALL		(DIGEST_SHA256 | DIGEST_SHA512 | DIGEST_MD5 | DIGEST_SHA1)
 #define MAGIC		"CUSTODY-ITEM\0\0\0\1"
 
 /* ---- helpers ---- */
@@ -908,7 +906,8 @@ struct sniff_case {
 
 static const struct sniff_case sniff_cases[] = {
 	S("jpeg jfif", "\xff\xd8\xff\xe0\0\x10JFIF\0\1\1", "image/jpeg", 1),
-	S("jpeg exif", "\xff\xd8\xff\xe1\x12\x34Exif\0\0MM", "image/jpeg", 1),
+	S("jpeg exif", "\xff\xd8\xff\xe1\x12\x34" "Exif\0\0MM", "image/jpeg",
+	    1),
 	S("png", "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\1\0", "image/png", 1),
 	S("gif87a", "GIF87a\x40\x01\xf0\0\xf7\0\0", "image/gif", 1),
 	S("gif89a", "GIF89a\x01\0\x01\0\x80\0\0", "image/gif", 1),
@@ -1166,7 +1165,7 @@ test_master_create_load(void **state)
 	struct dirfix *d = *state;
 	struct stat sb;
 	uint8_t key[32], disk[32];
-	char err[ERRLEN];
+	char err[ERRLEN], target[128];
 	mode_t old;
 	int fd;
 
@@ -1188,8 +1187,8 @@ test_master_create_load(void **state)
 	assert_int_equal(item_master_load(d->path, key, err, sizeof(err)), 0);
 	assert_memory_equal(key, disk, 32);
 	/* Nor through a dangling symbolic link. */
-	assert_int_equal(symlink(dpath(d, "elsewhere"), dpath(d, "dangling")),
-	    0);
+	(void)snprintf(target, sizeof(target), "%s", dpath(d, "elsewhere"));
+	assert_int_equal(symlink(target, dpath(d, "dangling")), 0);
 	assert_int_equal(item_master_create(d->path, err, sizeof(err)),
 	    CUSTODY_ERR_EXISTS);
 	assert_int_equal(access(dpath(d, "elsewhere"), F_OK), -1);
@@ -1284,6 +1283,7 @@ static void
 test_shred_refusals(void **state)
 {
 	struct dirfix *d = *state;
+	struct stat sb;
 	char target[128], err[ERRLEN];
 	uint8_t buf[100], *back;
 	size_t backlen;
@@ -1296,8 +1296,8 @@ test_shred_refusals(void **state)
 	assert_int_equal(item_shred_file(d->path, err, sizeof(err)),
 	    CUSTODY_ERR_INVAL);
 	assert_non_null(strstr(err, "symbolic link"));
-	assert_int_equal(access(d->path, F_OK) == 0 ||
-	    readlink(d->path, err, sizeof(err)) > 0, 1);
+	assert_int_equal(lstat(d->path, &sb), 0);
+	assert_true(S_ISLNK(sb.st_mode));
 	fd = open(target, O_RDONLY);
 	back = fd_slurp(fd, &backlen);
 	close(fd);
