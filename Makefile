@@ -55,6 +55,7 @@ BENCH_BINS	= $(BENCH_SRCS:%.c=$(B)/%)
 all: $(B)/custody $(B)/custodyd
 
 include daemon/auth.mk
+include evidence/bag.mk
 
 deps:
 	@sh scripts/deps.sh

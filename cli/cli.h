@@ -101,5 +101,9 @@ int	cmd_item_list(int argc, char **argv);
 int	cmd_item_delete(int argc, char **argv);
 int	cmd_view(int argc, char **argv);
 int	cmd_device_unseal(int argc, char **argv);
+int	cmd_export(int argc, char **argv);
+int	cmd_export_fetch(int argc, char **argv);
+int	cmd_export_list(int argc, char **argv);
+int	cmd_verify(int argc, char **argv);
 
 #endif

@@ -173,6 +173,7 @@ handler_fn h_case_open, h_case_show, h_case_list, h_case_classify,
 handler_fn h_station_status, h_log_receipt, h_log_verify, h_report;
 handler_fn h_item_add, h_item_list, h_item_delete, h_view_justify,
     h_view_open, h_device_unseal;
+handler_fn h_case_export, h_export_fetch, h_export_list;
 
 /* Creating a station with its first admin account (custodyd --init). */
 int	daemon_init_station(const struct config *cfg, const char *id,

@@ -64,6 +64,9 @@ static const struct route routes[] = {
 	{ "view.justify", h_view_justify },
 	{ "view.open", h_view_open },
 	{ "device.unseal", h_device_unseal },
+	{ "case.export", h_case_export },
+	{ "export.fetch", h_export_fetch },
+	{ "export.list", h_export_list },
 	{ NULL, NULL },
 };
 

@@ -87,6 +87,11 @@ static const struct policy_rule rules[] = {
 	{ "view.open",		DSL,	WRITE,		ASK_DSL },
 	{ "device.unseal",	DSL,	STEPUP_WRITE,	ASK_DSL },
 
+	/* The sealed police export: made by the DSL, collected by police. */
+	{ "case.export",	DSL,	STEPUP_WRITE,	ASK_DSL },
+	{ "export.fetch",	BIT(ROLE_POLICE) | DSL, WRITE,	ASK_DSL },
+	{ "export.list",	BIT(ROLE_POLICE) | DSL, 0,	ASK_DSL },
+
 	{ NULL,			0,	0,		NULL },
 };
 

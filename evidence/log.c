@@ -465,6 +465,23 @@ custody_log_proof(struct custody_log *log, uint64_t seq, uint64_t *size,
 }
 
 int
+custody_log_consistency(struct custody_log *log, uint64_t old_size,
+    uint64_t new_size, uint8_t old_root[32], uint8_t new_root[32],
+    uint8_t path[][32], size_t *path_len)
+{
+	int r;
+
+	if (old_size == 0 || old_size > new_size ||
+	    new_size > log->frontier.size)
+		return CUSTODY_ERR_RANGE;
+	if ((r = merkle_root(old_size, log_node_get, log, old_root)) != 0 ||
+	    (r = merkle_root(new_size, log_node_get, log, new_root)) != 0)
+		return r;
+	return merkle_consistency_proof(old_size, new_size, log_node_get, log,
+	    path, path_len);
+}
+
+int
 custody_log_commit_receipt(struct custody_log *log, struct receipt *rc)
 {
 	memset(rc, 0, sizeof(*rc));

@@ -81,6 +81,14 @@ int	custody_log_proof(struct custody_log *log, uint64_t seq,
 	    size_t *path_len);
 
 /*
+ * A consistency proof (RFC 9162 2.1.4) from the tree of old_size events
+ * to the tree of new_size, with both roots.  path holds MERKLE_MAX_CPROOF.
+ */
+int	custody_log_consistency(struct custody_log *log, uint64_t old_size,
+	    uint64_t new_size, uint8_t old_root[32], uint8_t new_root[32],
+	    uint8_t path[][32], size_t *path_len);
+
+/*
  * A receipt: what a party to a hand-over keeps to prove, later, that the
  * station still holds what it saw.  The checkpoint is the smallest signed
  * one that contains the event.

@@ -258,6 +258,12 @@ station_master(const struct station *s)
 	return s->has_master ? s->master : NULL;
 }
 
+const struct sign_key *
+station_key(const struct station *s)
+{
+	return s->key;
+}
+
 const char *
 station_dir_path(const struct station *s)
 {

@@ -51,6 +51,8 @@ void	station_close(struct station *s);	/* accepts NULL */
 struct custody_log	*station_log(struct station *s);
 /* The master key (32 bytes) of a station opened for writing, or NULL. */
 const uint8_t		*station_master(const struct station *s);
+/* The station key of a station opened for writing, or NULL. */
+const struct sign_key	*station_key(const struct station *s);
 /* The state directory's path. */
 const char		*station_dir_path(const struct station *s);
 struct store		*station_store(struct station *s);

@@ -166,6 +166,18 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  state TEXT NOT NULL,"
 	"  deleted_at INTEGER);"
 	"CREATE INDEX items_case ON items(case_id);",
+
+	/* 5: sealed police exports (the bundles stay in exports/). */
+	"CREATE TABLE exports ("
+	"  id TEXT PRIMARY KEY,"
+	"  n INTEGER NOT NULL UNIQUE,"
+	"  case_id TEXT NOT NULL REFERENCES cases(id),"
+	"  crime_ref TEXT NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  recipient TEXT NOT NULL,"
+	"  items INTEGER NOT NULL,"
+	"  created_by TEXT NOT NULL,"
+	"  created_at INTEGER NOT NULL);",
 };
 
 enum {

@@ -16,7 +16,7 @@
 
 #include <jansson.h>
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 #define STORE_RDONLY	0x01	/* never write; refuse a missing file */
 #define STORE_CREATE	0x02	/* create a new database (O_EXCL, 0600) */

@@ -91,6 +91,13 @@ sign_pub_spki_sha256(const struct sign_pub *pub)
 	return pub->spki;
 }
 
+/* The EVP_PKEY inside key, borrowed; for the CMS adapter only (sign.h). */
+void *
+sign_key_evp(const struct sign_key *key)
+{
+	return key != NULL ? key->pkey : NULL;
+}
+
 /*
  * PEM password callback that never prompts: an encrypted key file is
  * refused rather than hanging a daemon on a terminal read.
@@ -1039,4 +1046,33 @@ sign_cert_fingerprint(const uint8_t *der, size_t len,
 		hex[2 * i + 1] = digits[md[i] & 0x0f];
 	}
 	hex[2 * sizeof(md)] = '\0';
+}
+
+int
+sign_cert_from_pem(const char *pem, uint8_t **der, size_t *len)
+{
+	BIO *bio = NULL;
+	X509 *x = NULL;
+	unsigned char *d = NULL;
+	int n, r = CUSTODY_ERR_INVAL;
+
+	*der = NULL;
+	if (pem == NULL || strlen(pem) > 65536 ||
+	    (bio = BIO_new_mem_buf(pem, (int)strlen(pem))) == NULL ||
+	    (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) == NULL ||
+	    (n = i2d_X509(x, &d)) <= 0)
+		goto out;
+	if ((*der = malloc((size_t)n)) == NULL) {
+		r = CUSTODY_ERR_NOMEM;
+		goto out;
+	}
+	memcpy(*der, d, (size_t)n);
+	*len = (size_t)n;
+	r = 0;
+out:
+	ERR_clear_error();
+	OPENSSL_free(d);
+	X509_free(x);
+	BIO_free(bio);
+	return r;
 }

@@ -53,6 +53,14 @@ void	sign_pub_free(struct sign_pub *pub);	/* accepts NULL */
 const uint8_t	*sign_key_spki_sha256(const struct sign_key *key);
 const uint8_t	*sign_pub_spki_sha256(const struct sign_pub *pub);
 
+/*
+ * The key's OpenSSL EVP_PKEY (as void *, so this header stays free of
+ * OpenSSL), for the CMS adapter (evidence/bag.c) only: CMS_add1_signer
+ * needs the EVP_PKEY itself.  Borrowed: key keeps owning it; the caller
+ * must not free it or use it after sign_key_free(key).
+ */
+void		*sign_key_evp(const struct sign_key *key);
+
 /* Signs msg (SHA-256 inside).  sig holds SIGN_MAX_SIG bytes. */
 int	sign_data(const struct sign_key *key, const void *msg, size_t len,
 	    uint8_t *sig, size_t *siglen);
@@ -70,6 +78,8 @@ int	sign_cert_create(const struct sign_key *key, const char *common_name,
 /* Writes DER as a PEM certificate file, mode 0644, O_EXCL. */
 int	sign_cert_save_pem(const uint8_t *der, size_t len, const char *path,
 	    char *err, size_t errlen);
+/* The first certificate in PEM text, as DER (allocated). */
+int	sign_cert_from_pem(const char *pem, uint8_t **der, size_t *len);
 /* Reads the first certificate of a PEM file as DER (allocated). */
 int	sign_cert_load_pem(const char *path, uint8_t **der, size_t *len,
 	    char *err, size_t errlen);

@@ -7,8 +7,11 @@
 # suspected nude images, is refused a search, referred to the DSL, put in
 # a case, referred to police and handed to a visiting officer, who
 # countersigns.  Receipts are printed; the governors' report and the
-# station status are shown; then the daemon stops and the log is verified
-# offline against the hand-over receipt, and a tampered copy is caught.
+# station status are shown; the DSL seals the case for the police
+# (build/demo/export.tar.p7m, password in build/demo/export.password); then
+# the daemon stops, the log is verified offline against the hand-over
+# receipt, a tampered copy is caught, and the export is checked with
+# stock openssl, tar and sha256sum, and with custody verify.
 set -eu
 B=${1:-build}
 D="$B/demo"
@@ -135,6 +138,14 @@ as gov report
 say "The DSL's view of the station"
 as ms.patel status
 
+say "The DSL seals the case for the police"
+printf '%s\n' "cobalt ferry willow eleven" > "$D/export.password"
+chmod 600 "$D/export.password"
+rm -f "$D/export.tar.p7m"
+as ms.patel export CASE-0001 -o "$D/export.tar.p7m" \
+    --password-file "$D/export.password" \
+    --stepup-password-file "$D/secrets/ms.patel"
+
 say "Stop the daemon; verify the log offline against the hand-over receipt"
 kill "$DPID"
 wait "$DPID" || true
@@ -154,5 +165,24 @@ if "$C" log verify --db "$D/tampered/custody.db"; then
 	exit 1
 fi
 
+say "The officer checks the export with stock tools (data/README.txt)"
+rm -rf "$D/police"
+mkdir -p "$D/police"
+(
+	cd "$D/police"
+	openssl cms -decrypt -binary -inform DER -in ../export.tar.p7m \
+	    -pwri_password "$(cat ../export.password)" -out B.tar
+	tar xf B.tar
+	cd custody-*
+	openssl cms -verify -binary -inform DER \
+	    -in tagmanifest-sha256.txt.p7s -content tagmanifest-sha256.txt \
+	    -CAfile station.pem -purpose any -out /dev/null
+	sha256sum -c tagmanifest-sha256.txt && sha256sum -c manifest-sha256.txt
+	openssl x509 -noout -fingerprint -sha256 -in station.pem
+)
+"$C" verify "$D/export.tar.p7m" --password-file "$D/export.password" \
+    --against "$D/handover-receipt.txt"
+
 say "Done"
 echo "demo station: $D (database $D/custody.db)"
+echo "police export: $D/export.tar.p7m (password in $D/export.password)"

@@ -144,6 +144,24 @@ group_setup(void **unused)
 	json_decref(req_ok(ROLE_DSL, "case.refer", "{\"case\":\"%s\","
 	    "\"force\":\"Kent Police\",\"crime_ref\":\"KP/2026/1\","
 	    "\"officer\":\"PC Plod\",\"password\":\"%s\"}", police_case, PW));
+	/* One export to fetch. */
+	{
+		char path[200], args[256];
+		json_t *xr;
+		int fd;
+
+		(void)snprintf(path, sizeof(path), "%s/export-first.p7m", H.dir);
+		if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600)) < 0)
+			return -1;
+		(void)snprintf(args, sizeof(args), "{\"case\":\"%s\","
+		    "\"export_password\":\"cobalt ferry willow eleven\","
+		    "\"password\":\"%s\"}", police_case, PW);
+		xr = h_req_fd(&H, tokens[ROLE_DSL], "case.export", args, fd);
+		close(fd);
+		if (!h_ok(xr))
+			return -1;
+		json_decref(xr);
+	}
 	return 0;
 }
 
@@ -254,6 +272,7 @@ prepare(const char *op, enum role role, char *args, size_t len)
 	} else if (strcmp(op, "case.show") == 0)
 		(void)snprintf(args, len, "{\"case\":\"%s\"}", police_case);
 	else if (strncmp(op, "case.", 5) == 0 && strcmp(op, "case.list") &&
+	    strcmp(op, "case.export") &&
 	    strcmp(op, "case.open")) {
 		new_case(c, sizeof(c));
 		new_device(d, sizeof(d), "S1");
@@ -265,6 +284,17 @@ prepare(const char *op, enum role role, char *args, size_t len)
 	} else if (strcmp(op, "case.open") == 0)
 		(void)snprintf(args, len, "{\"category\":\"bullying\","
 		    "\"summary\":\"unkind posts\"}");
+	else if (strcmp(op, "case.export") == 0) {
+		char path[200];
+
+		(void)snprintf(path, sizeof(path), "%s/export-%d.p7m", H.dir,
+		    serial);
+		content_fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0600);
+		(void)snprintf(args, len, "{\"case\":\"%s\",\"export_password\":"
+		    "\"cobalt ferry willow eleven\",\"password\":\"%s\"}",
+		    police_case, PW);
+	} else if (strcmp(op, "export.fetch") == 0)
+		(void)snprintf(args, len, "{\"export\":\"EXPORT-0001\"}");
 	else if (strcmp(op, "item.add") == 0) {
 		new_case(c, sizeof(c));
 		(void)snprintf(args, len, "{\"case\":\"%s\"}", c);
