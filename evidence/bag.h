@@ -37,7 +37,8 @@
 
 #include "hashing/sign.h"
 
-#define BAG_PWRI_ITER	600000
+#define BAG_PWRI_ITER	1300000	/* PBKDF2-HMAC-SHA1 (the only PRF
+				 * OpenSSL CMS offers): OWASP 2023 */
 #define BAG_MAX_FILES	100000
 #define BAG_MAX_NAME	255
 

@@ -546,7 +546,7 @@ test_open_password(void **state)
 	    "ok\n", (unsigned long long)payload_bytes(), NFILES);
 	assert_non_null(strstr(p, cmd));
 	assert_int_equal(said.n, 9);
-	/* AES-256-CBC, PWRI with PBKDF2 and at least 600000 iterations. */
+	/* AES-256-CBC, PWRI with PBKDF2 and at least BAG_PWRI_ITER iterations. */
 	(void)snprintf(cmd, sizeof(cmd), "openssl cms -cmsout -print -inform "
 	    "DER -in '%s' -noout | grep -v '^ *[0-9a-f]* - '", bundle);
 	out = sh_out(cmd);
