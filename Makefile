@@ -15,6 +15,7 @@ DESTDIR	?=
 SYSCONFDIR	?= /etc
 UNITDIR		?= /etc/systemd/system
 SYSUSERSDIR	?= /usr/lib/sysusers.d
+UDEVRULESDIR	?= /usr/lib/udev/rules.d
 
 PKGS	= libcrypto sqlite3 jansson
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -56,6 +57,7 @@ all: $(B)/custody $(B)/custodyd
 
 include daemon/auth.mk
 include evidence/bag.mk
+include daemon/usb.mk
 
 deps:
 	@sh scripts/deps.sh
@@ -85,9 +87,9 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(B)/libcustody.a
 
 check: deps
 	@$(MAKE) --no-print-directory $(UNIT_BINS) $(INTEG_BINS) $(B)/custody \
-	    $(B)/custodyd
+	    $(B)/custodyd $(USB_TESTS)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
-	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS)
+	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(USB_TESTS)
 
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-tests.sh $(UNIT_BINS)
@@ -131,6 +133,13 @@ install: $(B)/custody $(B)/custodyd
 	chmod 0644 $(DESTDIR)$(UNITDIR)/custodyd.service
 	install -m 0644 daemon/systemd/custody.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/custody.conf
+	install -d $(DESTDIR)$(UDEVRULESDIR) $(DESTDIR)$(SYSCONFDIR)/modprobe.d \
+	    $(DESTDIR)$(UNITDIR)/usbmuxd.service.d
+	install -m 0644 udev/60-custody.rules $(DESTDIR)$(UDEVRULESDIR)/
+	install -m 0644 udev/custody-ipheth.conf \
+	    $(DESTDIR)$(SYSCONFDIR)/modprobe.d/custody-ipheth.conf
+	install -m 0644 daemon/systemd/usbmuxd-no-preflight.conf \
+	    $(DESTDIR)$(UNITDIR)/usbmuxd.service.d/custody-no-preflight.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/custody/custody.conf || \
 	    install -m 0644 daemon/custody.conf.example \
 	    $(DESTDIR)$(SYSCONFDIR)/custody/custody.conf

@@ -4,7 +4,9 @@
 # naming what to install, and a non-zero exit.
 set -u
 PKGS="gcc make pkg-config libssl-dev libsqlite3-dev libjansson-dev \
-libcmocka-dev libarchive-dev openssl sqlite3 coreutils tar"
+libcmocka-dev libarchive-dev libudev-dev libusb-1.0-0-dev umockdev \
+libumockdev-dev udev usbmuxd libgphoto2-6 libmtp-common media-player-info \
+openssl sqlite3 coreutils tar"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
