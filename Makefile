@@ -59,6 +59,11 @@ include daemon/auth.mk
 include evidence/bag.mk
 include daemon/usb.mk
 
+# libseccomp: for custodyd (daemon/sandbox.c) and the test that loads it.
+SECCOMP_LIBS	:= $(shell pkg-config --libs libseccomp 2>/dev/null)
+$(B)/custodyd: LDLIBS += $(SECCOMP_LIBS)
+$(B)/tests/integration/test_sandbox: LDLIBS += $(SECCOMP_LIBS)
+
 deps:
 	@sh scripts/deps.sh
 
@@ -89,7 +94,8 @@ check: deps
 	@$(MAKE) --no-print-directory $(UNIT_BINS) $(INTEG_BINS) $(B)/custody \
 	    $(B)/custodyd $(USB_TESTS)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
-	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(USB_TESTS)
+	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(USB_TESTS) \
+	    tests/tamper/tamper.sh
 
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-tests.sh $(UNIT_BINS)

@@ -1042,6 +1042,16 @@ out:
 }
 
 int
+store_tree_count(struct store *st, uint64_t *n)
+{
+	int64_t v = 0;
+	int r = store_pragma_int(st, "SELECT count(*) FROM tree", &v);
+
+	*n = (uint64_t)v;
+	return r;
+}
+
+int
 store_changes(struct store *st)
 {
 	return sqlite3_changes(st->db);

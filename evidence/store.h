@@ -120,6 +120,8 @@ int	store_stream_mode(struct store *st);
 int	store_wal_flush(struct store *st);
 /* Frees what SQLite caches (for a daemon going idle). */
 void	store_release_memory(struct store *st);
+/* The number of stored tree nodes (inner nodes: levels 1 and up). */
+int	store_tree_count(struct store *st, uint64_t *n);
 /* Rows changed by the last statement. */
 int	store_changes(struct store *st);
 

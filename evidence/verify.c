@@ -254,6 +254,7 @@ static int
 verify_tail(struct vstate *v, struct vcheck *c, const struct verify_opts *o,
     struct verify_result *res)
 {
+	uint64_t stored, want;
 	unsigned int l;
 	int r;
 
@@ -284,6 +285,18 @@ verify_tail(struct vstate *v, struct vcheck *c, const struct verify_opts *o,
 		return vfail(v, "events %llu..%llu are not covered by any "
 		    "signed checkpoint", (unsigned long long)c->last,
 		    (unsigned long long)res->events - 1);
+	/*
+	 * A tree of n leaves has n - popcount(n) inner nodes; the cursors
+	 * above only see levels the rebuild reached, so count the rest.
+	 */
+	if ((r = store_tree_count(v->st, &stored)) != 0)
+		return r;
+	want = res->events - (uint64_t)__builtin_popcountll(res->events);
+	if (stored != want)
+		return vfail(v, "tree has %llu nodes where %llu events make "
+		    "%llu: nodes were added or removed", (unsigned long long)
+		    stored, (unsigned long long)res->events,
+		    (unsigned long long)want);
 	return 0;
 }
 
