@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "common/error.h"
+#include "common/fdpass.h"
 #include "cli/cli.h"
 #include "cli/client.h"
 #include "common/escape.h"
@@ -346,38 +347,6 @@ client_reply(const char *buf, size_t len, json_t **result, char *err,
 	return r;
 }
 
-/* Sends the request text, with fd_in as SCM_RIGHTS when it is not -1. */
-static ssize_t
-client_send(int fd, const char *req, size_t len, int fd_in)
-{
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = { (void *)req, len };
-	struct msghdr mh;
-	struct cmsghdr *cm;
-	ssize_t n;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd_in != -1) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd_in, sizeof(int));
-	}
-	do
-		n = sendmsg(fd, &mh, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	return n;
-}
-
 int
 client_call(const char *sock, const char *op, const char *session,
     json_t *args, json_t **result, char *err, size_t errlen)
@@ -408,7 +377,7 @@ client_call_fd(const char *sock, const char *op, const char *session,
 	}
 	if ((r = client_connect(sock, &fd, err, errlen)) != CLI_OK)
 		goto out;
-	n = client_send(fd, req, reqlen, fd_in);
+	n = fdpass_send(fd, req, reqlen, fd_in, 0);
 	if (n == -1 || (size_t)n != reqlen) {
 		r = custody_fail(err, errlen, CLI_CONNECT, "cannot send the "
 		    "request to custodyd: %s", n == -1 ? strerror(errno) :

@@ -97,22 +97,6 @@ x_parse(int argc, char **argv, struct x_args *a)
 	return 0;
 }
 
-static int
-x_call(const char *sock, const char *op, json_t *args, int fd_in,
-    int *fd_out, json_t **res)
-{
-	char token[CLIENT_TOKEN_HEX + 1], err[CLIENT_ERRLEN];
-	int r;
-
-	*res = NULL;
-	if ((r = client_session_load(token, 0, err, sizeof(err))) != CLI_OK)
-		return op_error(r, err);
-	r = client_call_fd(client_socket_path(sock), op, token, args, fd_in,
-	    fd_out, res, err, sizeof(err));
-	explicit_bzero(token, sizeof(token));
-	return r == CLI_OK ? CLI_OK : op_error(r, err);
-}
-
 /* Creates the output file: new, 0600, never over an existing one. */
 static int
 x_create(const char *path)
@@ -123,23 +107,6 @@ x_create(const char *path)
 		cli_error("cannot create %s: %s%s", path, strerror(errno),
 		    errno == EEXIST ? "; choose a new file name" : "");
 	return fd;
-}
-
-static int
-x_secret(const char *opt, const char *file, const char *prompt,
-    const char *again, struct cli_secret *s)
-{
-	char err[CLIENT_ERRLEN];
-	int r;
-
-	if (file != NULL)
-		r = cli_secret_file(opt, file, s, err, sizeof(err));
-	else if (!cli_interactive()) {
-		cli_error("missing --%s", opt);
-		return CLI_USAGE;
-	} else
-		r = cli_secret_ask(prompt, again, s, err, sizeof(err));
-	return r == CLI_OK ? CLI_OK : op_error(r, err);
 }
 
 int
@@ -172,11 +139,11 @@ cmd_export(int argc, char **argv)
 		cli_error("cannot read certificate %s", a.cert);
 		return CLI_FAIL;
 	}
-	if ((a.pw != NULL || a.cert == NULL) && (r = x_secret("password-file",
+	if ((a.pw != NULL || a.cert == NULL) && (r = op_secret("password-file",
 	    a.pw, "Password for the export (tell the officer in person): ",
 	    "Again: ", &pw)) != CLI_OK)
 		goto out;
-	if ((r = x_secret("stepup-password-file", a.stepup, "Your password "
+	if ((r = op_secret("stepup-password-file", a.stepup, "Your password "
 	    "(again, to confirm): ", NULL, &me)) != CLI_OK)
 		goto out;
 	if ((fd = x_create(a.out)) == -1) {
@@ -190,7 +157,7 @@ cmd_export(int argc, char **argv)
 		    json_stringn(pw.data, pw.len));
 	cli_secret_clear(&pw);
 	cli_secret_clear(&me);
-	if ((r = x_call(a.socket, "case.export", args, fd, NULL, &res)) !=
+	if ((r = op_call(a.socket, "case.export", args, fd, NULL, &res)) !=
 	    CLI_OK) {
 		(void)unlink(a.out);
 		goto out;
@@ -256,7 +223,7 @@ cmd_export_fetch(int argc, char **argv)
 		return CLI_OK;
 	}
 	args = json_pack("{s:s}", "export", a.pos[0]);
-	r = x_call(a.socket, "export.fetch", args, -1, &fd, &res);
+	r = op_call(a.socket, "export.fetch", args, -1, &fd, &res);
 	json_decref(args);
 	if (r == CLI_OK && (r = x_copy(fd, a.out)) == CLI_OK) {
 		if (a.json)
@@ -287,7 +254,7 @@ cmd_export_list(int argc, char **argv)
 		printf("usage: %s\n", LISTX_USAGE);
 		return CLI_OK;
 	}
-	if ((r = x_call(a.socket, "export.list", NULL, -1, NULL, &res)) ==
+	if ((r = op_call(a.socket, "export.list", NULL, -1, NULL, &res)) ==
 	    CLI_OK) {
 		if (a.json)
 			op_print_json(res);
@@ -357,7 +324,7 @@ cmd_verify(int argc, char **argv)
 		goto out;
 	}
 	is_dir = S_ISDIR(sb.st_mode);
-	if (!is_dir && a.key == NULL && (r = x_secret("password-file", a.pw,
+	if (!is_dir && a.key == NULL && (r = op_secret("password-file", a.pw,
 	    "Export password: ", NULL, &pw)) != CLI_OK)
 		goto out;
 	if (!is_dir) {

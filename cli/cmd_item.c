@@ -127,43 +127,6 @@ item_args_parse(int argc, char **argv, struct item_args *a)
 
 static int	justify_missing(const struct item_args *, int, const char *);
 
-/* Calls the daemon with the saved session; prints errors. */
-static int
-item_call(const char *sock, const char *op, json_t *args, int fd_in,
-    int *fd_out, json_t **result)
-{
-	char token[CLIENT_TOKEN_HEX + 1], err[CLIENT_ERRLEN];
-	int r;
-
-	*result = NULL;
-	if ((r = client_session_load(token, 0, err, sizeof(err))) != CLI_OK)
-		return op_error(r, err);
-	r = client_call_fd(client_socket_path(sock), op, token, args, fd_in,
-	    fd_out, result, err, sizeof(err));
-	explicit_bzero(token, sizeof(token));
-	return r == CLI_OK ? CLI_OK : op_error(r, err);
-}
-
-/* A password from a file, or asked for on a terminal. */
-static int
-item_secret(const char *opt, const char *file, const char *prompt,
-    struct cli_secret *s)
-{
-	char err[CLIENT_ERRLEN];
-	int r;
-
-	if (file != NULL)
-		r = cli_secret_file(opt, file, s, err, sizeof(err));
-	else if (!cli_interactive())
-		return op_error(CLI_USAGE, opt[0] == 'w' ? "missing "
-		    "--witness-password-file; the witness signs in at this "
-		    "terminal" : "missing --password-file; this asks for your "
-		    "password again");
-	else
-		r = cli_secret_ask(prompt, NULL, s, err, sizeof(err));
-	return r == CLI_OK ? CLI_OK : op_error(r, err);
-}
-
 int
 cmd_item_add(int argc, char **argv)
 {
@@ -192,7 +155,7 @@ cmd_item_add(int argc, char **argv)
 	    "md5", a.md5, "sha1", a.sha1, "police_request", a.police, "name",
 	    a.name ? a.name : strrchr(a.pos[1], '/') ? strrchr(a.pos[1],
 	    '/') + 1 : a.pos[1]);
-	r = item_call(a.socket, "item.add", args, fd, NULL, &res);
+	r = op_call(a.socket, "item.add", args, fd, NULL, &res);
 	close(fd);
 	json_decref(args);
 	if (r != CLI_OK)
@@ -233,7 +196,7 @@ cmd_item_list(int argc, char **argv)
 		return CLI_OK;
 	}
 	args = json_pack("{s:s}", "case", a.pos[0]);
-	r = item_call(a.socket, "item.list", args, -1, NULL, &res);
+	r = op_call(a.socket, "item.list", args, -1, NULL, &res);
 	json_decref(args);
 	if (r != CLI_OK)
 		return r;
@@ -265,13 +228,13 @@ cmd_item_delete(int argc, char **argv)
 	}
 	if (a.why == NULL)
 		return op_error(CLI_USAGE, "missing --why");
-	if ((r = item_secret("password", a.pwfile, "Your password (again, "
-	    "to confirm): ", &pw)) != CLI_OK)
+	if ((r = op_secret("password-file", a.pwfile, "Your password (again, "
+	    "to confirm): ", NULL, &pw)) != CLI_OK)
 		return r;
 	args = json_pack("{s:s, s:s, s:b, s:s%}", "item", a.pos[0], "why",
 	    a.why, "no_agency_needs", a.noagency, "password", pw.data, pw.len);
 	cli_secret_clear(&pw);
-	r = item_call(a.socket, "item.delete", args, -1, NULL, &res);
+	r = op_call(a.socket, "item.delete", args, -1, NULL, &res);
 	json_decref(args);
 	if (r == CLI_OK) {
 		if (a.json)
@@ -354,16 +317,16 @@ cmd_view(int argc, char **argv)
 	viewer = a.viewer ? a.viewer : getenv("CUSTODY_VIEWER");
 	if ((r = justify_missing(&a, 1, viewer)) != CLI_OK)
 		return r;
-	if ((r = item_secret("password", a.pwfile, "Your password (again, "
-	    "to confirm): ", &pw)) != CLI_OK ||
-	    (a.witness != NULL && (r = item_secret("witness-password",
+	if ((r = op_secret("password-file", a.pwfile, "Your password (again, "
+	    "to confirm): ", NULL, &pw)) != CLI_OK ||
+	    (a.witness != NULL && (r = op_secret("witness-password-file",
 	    a.witness_pw, "Witness's password (the witness types it): ",
-	    &wpw)) != CLI_OK))
+	    NULL, &wpw)) != CLI_OK))
 		goto out;
 	args = view_justify_args("item", &a, &pw, &wpw);
 	cli_secret_clear(&pw);
 	cli_secret_clear(&wpw);
-	if ((r = item_call(a.socket, "view.justify", args, -1, NULL,
+	if ((r = op_call(a.socket, "view.justify", args, -1, NULL,
 	    &res)) != CLI_OK)
 		goto out;
 	json_decref(args);
@@ -371,7 +334,7 @@ cmd_view(int argc, char **argv)
 	    json_object_get(res, "grant"));
 	json_decref(res);
 	res = NULL;
-	if ((r = item_call(a.socket, "view.open", args, -1, &mfd,
+	if ((r = op_call(a.socket, "view.open", args, -1, &mfd,
 	    &res)) != CLI_OK)
 		goto out;
 	if (mfd == -1) {
@@ -437,17 +400,17 @@ cmd_device_unseal(int argc, char **argv)
 		    "--for-viewing");
 	if ((r = justify_missing(&a, 0, NULL)) != CLI_OK)
 		return r;
-	if ((r = item_secret("password", a.pwfile, "Your password (again, "
-	    "to confirm): ", &pw)) != CLI_OK ||
-	    (a.witness != NULL && (r = item_secret("witness-password",
+	if ((r = op_secret("password-file", a.pwfile, "Your password (again, "
+	    "to confirm): ", NULL, &pw)) != CLI_OK ||
+	    (a.witness != NULL && (r = op_secret("witness-password-file",
 	    a.witness_pw, "Witness's password (the witness types it): ",
-	    &wpw)) != CLI_OK))
+	    NULL, &wpw)) != CLI_OK))
 		goto out;
 	args = view_justify_args("device", &a, &pw, &wpw);
 	json_object_set_new(args, "for_viewing", json_true());
 	cli_secret_clear(&pw);
 	cli_secret_clear(&wpw);
-	if ((r = item_call(a.socket, "device.unseal", args, -1, NULL,
+	if ((r = op_call(a.socket, "device.unseal", args, -1, NULL,
 	    &res)) != CLI_OK)
 		goto out;
 	if (a.json)

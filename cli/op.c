@@ -824,3 +824,37 @@ out:
 	json_decref(result);
 	return r;
 }
+
+int
+op_call(const char *sock, const char *op, json_t *args, int fd_in,
+    int *fd_out, json_t **result)
+{
+	char token[CLIENT_TOKEN_HEX + 1], err[CLIENT_ERRLEN];
+	int r;
+
+	*result = NULL;
+	if ((r = client_session_load(token, 0, err, sizeof(err))) != CLI_OK)
+		return op_error(r, err);
+	r = client_call_fd(client_socket_path(sock), op, token, args, fd_in,
+	    fd_out, result, err, sizeof(err));
+	explicit_bzero(token, sizeof(token));
+	return r == CLI_OK ? CLI_OK : op_error(r, err);
+}
+
+int
+op_secret(const char *opt, const char *file, const char *prompt,
+    const char *again, struct cli_secret *s)
+{
+	char err[CLIENT_ERRLEN];
+	int r;
+
+	if (file != NULL)
+		r = cli_secret_file(opt, file, s, err, sizeof(err));
+	else if (!cli_interactive()) {
+		(void)snprintf(err, sizeof(err), "missing --%s; without a "
+		    "terminal nothing is asked", opt);
+		return op_error(CLI_USAGE, err);
+	} else
+		r = cli_secret_ask(prompt, again, s, err, sizeof(err));
+	return r == CLI_OK ? CLI_OK : op_error(r, err);
+}

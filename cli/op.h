@@ -89,6 +89,23 @@ void	op_print_receipt(const json_t *result);
  */
 int	op_error(int code, const char *err);
 
+/*
+ * Calls op with the saved session, passing fd_in (or -1) and taking back a
+ * descriptor into *fd_out (when not NULL).  Prints the error line and
+ * returns its exit code on failure; CLI_OK and *result otherwise.
+ */
+int	op_call(const char *sock, const char *op, json_t *args, int fd_in,
+	    int *fd_out, json_t **result);
+
+struct cli_secret;
+/*
+ * A secret from --OPT FILE, or asked for on a terminal (prompt, and again
+ * to confirm when again is not NULL); without a terminal and without the
+ * file, one line naming --OPT.  Returns an exit code.
+ */
+int	op_secret(const char *opt, const char *file, const char *prompt,
+	    const char *again, struct cli_secret *s);
+
 /* Prints a JSON value compactly on stdout, with a newline. */
 int	op_print_json(const json_t *v);
 
