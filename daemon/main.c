@@ -18,6 +18,7 @@
 
 #include "common/error.h"
 #include "daemon/daemon.h"
+#include "daemon/sandbox.h"
 
 #define USAGE "usage: custodyd [--config FILE] [--state DIR] " \
 	"[--socket PATH] [--foreground]\n" \
@@ -155,6 +156,12 @@ main(int argc, char **argv)
 	if (optind != argc) {
 		fputs(USAGE, stderr);
 		return 2;
+	}
+	/* Nothing a parent leaked may outlive this line. */
+	if (sandbox_close_inherited() != 0) {
+		fputs("custodyd: error: cannot close inherited descriptors\n",
+		    stderr);
+		return 1;
 	}
 	harden();
 	if ((d = calloc(1, sizeof(*d))) == NULL)

@@ -25,7 +25,9 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/fdpass.h"
 #include "daemon/daemon.h"
+#include "daemon/sandbox.h"
 
 struct client {
 	int	fd;
@@ -107,28 +109,7 @@ server_listen(const struct config *cfg, char *err, size_t errlen)
 static void
 client_reply(struct client *c, const char *msg, size_t len, int fd)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} u;
-	struct iovec iov = { (void *)msg, len };
-	struct msghdr mh;
-	struct cmsghdr *cm;
-
-	memset(&mh, 0, sizeof(mh));
-	mh.msg_iov = &iov;
-	mh.msg_iovlen = 1;
-	if (fd != -1) {
-		memset(&u, 0, sizeof(u));
-		mh.msg_control = u.buf;
-		mh.msg_controllen = sizeof(u.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	}
-	if (sendmsg(c->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+	if (fdpass_send(c->fd, msg, len, fd, MSG_DONTWAIT) == -1) {
 		/* A client that does not read its answers is dropped. */
 		dlog("dropping client pid %ld: %s", (long)c->pid,
 		    strerror(errno));
@@ -319,6 +300,9 @@ server_run(struct daemon *d, char *err, size_t errlen)
 		    "up the event loop");
 		goto out;
 	}
+	/* Initialisation is over: from here on, only the allowlist. */
+	if ((r = sandbox_apply(err, errlen)) != 0)
+		goto out;
 	dlog("serving %s on %s", custody_log_origin(d->log), d->cfg.socket);
 	notify("READY=1");
 	while (!stop) {

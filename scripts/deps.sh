@@ -4,7 +4,7 @@
 # naming what to install, and a non-zero exit.
 set -u
 PKGS="gcc make pkg-config libssl-dev libsqlite3-dev libjansson-dev \
-libcmocka-dev libarchive-dev libudev-dev libusb-1.0-0-dev umockdev \
+libcmocka-dev libseccomp-dev libarchive-dev libudev-dev libusb-1.0-0-dev umockdev \
 libumockdev-dev udev usbmuxd libgphoto2-6 libmtp-common media-player-info \
 openssl sqlite3 coreutils tar"
 missing=""
