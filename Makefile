@@ -58,6 +58,7 @@ all: $(B)/custody $(B)/custodyd
 include daemon/auth.mk
 include evidence/bag.mk
 include daemon/usb.mk
+include tests/fuzz/fuzz.mk
 
 # libseccomp: for custodyd (daemon/sandbox.c) and the test that loads it.
 SECCOMP_LIBS	:= $(shell pkg-config --libs libseccomp 2>/dev/null)
@@ -92,10 +93,10 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(B)/libcustody.a
 
 check: deps
 	@$(MAKE) --no-print-directory $(UNIT_BINS) $(INTEG_BINS) $(B)/custody \
-	    $(B)/custodyd $(USB_TESTS)
+	    $(B)/custodyd $(USB_TESTS) $(FUZZ_REPLAY)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
 	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(USB_TESTS) \
-	    tests/tamper/tamper.sh
+	    $(FUZZ_REPLAY) tests/tamper/tamper.sh
 
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-tests.sh $(UNIT_BINS)

@@ -1,12 +1,13 @@
 #!/bin/sh
-# Installs the Debian packages custody needs, if any is missing.
+# Installs the Debian packages custody needs, if any is missing; any
+# arguments name more (make fuzz adds clang and its libFuzzer runtime).
 # As root: apt-get update, then apt-get install.  Otherwise: one line
 # naming what to install, and a non-zero exit.
 set -u
 PKGS="gcc make pkg-config libssl-dev libsqlite3-dev libjansson-dev \
 libcmocka-dev libseccomp-dev libarchive-dev libudev-dev libusb-1.0-0-dev umockdev \
 libumockdev-dev udev usbmuxd libgphoto2-6 libmtp-common media-player-info \
-openssl sqlite3 coreutils tar"
+openssl sqlite3 coreutils tar $*"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -1,0 +1,1 @@
+{"action":"auth.login","actor":{"gid":0,"role":"admin","uid":0,"user":"tech"},"data":{},"seq":2,"subject":{"user":"tech"},"time":"2026-11-22T08:06:36.503Z","tz":"+00:00","v":1}
