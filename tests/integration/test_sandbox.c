@@ -109,8 +109,12 @@ test_forbidden_calls_kill(void **unused)
 static void
 test_allowed_call_passes(void **unused)
 {
-	int st = run_confined(call_unix_socket);
+	int st;
 
+	/* ASan's runtime makes calls of its own that the list leaves out. */
+	if (ASAN_BUILD)
+		skip();
+	st = run_confined(call_unix_socket);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 }
