@@ -109,6 +109,7 @@ struct bag_w {
 	struct bag_sink		 k;
 	BIO_METHOD		*meth;		/* the sink's */
 	BIO			*sink;
+	BIO			*buf;		/* 64 KiB in front of the sink */
 	BIO			*top;		/* BIO_new_CMS's chain */
 	uint8_t			*io;		/* BAG_CHUNK, plaintext */
 	struct buf		 man256, man512, tag256, tag512;
@@ -934,8 +935,21 @@ bag_open_out(struct bag_w *w, int out_fd)
 		return CUSTODY_ERR_NOMEM;
 	BIO_set_data(w->sink, &w->k);
 	BIO_set_init(w->sink, 1);
-	if ((w->top = BIO_new_CMS(w->sink, w->cms)) == NULL)
+	/*
+	 * The encoder writes in pieces of a few bytes to a few KiB: some
+	 * 61,000 write(2)s for a 100 MiB bag without this buffer.
+	 */
+	if ((w->buf = BIO_new(BIO_f_buffer())) == NULL ||
+	    BIO_set_write_buffer_size(w->buf, 65536) != 1) {
+		BIO_free(w->buf);
+		w->buf = NULL;
+		return CUSTODY_ERR_NOMEM;
+	}
+	w->top = BIO_push(w->buf, w->sink);
+	if ((w->top = BIO_new_CMS(w->buf, w->cms)) == NULL) {
+		w->top = w->buf;
 		return CUSTODY_ERR_CRYPTO;
+	}
 	if ((w->ar = archive_write_new()) == NULL)
 		return CUSTODY_ERR_NOMEM;
 	if (archive_write_set_format_pax_restricted(w->ar) != ARCHIVE_OK ||
@@ -1034,7 +1048,7 @@ bag_write(const struct bag_spec *spec, int out_fd, const char *tmpdir,
 	if ((r = bag_open_out(&w, out_fd)) != 0 ||
 	    (r = bag_tar_all(&w)) != 0)
 		goto out;
-	if (BIO_flush(w.top) != 1 || w.k.err != 0) {
+	if (BIO_flush(w.top) != 1 || BIO_flush(w.buf) != 1 || w.k.err != 0) {
 		r = custody_fail(err, errlen, CUSTODY_ERR_IO,
 		    "cannot write the sealed bag: the CMS encoder failed");
 		goto out;
