@@ -47,6 +47,9 @@ UNIT_SRCS	= $(wildcard tests/unit/test_*.c)
 UNIT_BINS	= $(UNIT_SRCS:%.c=$(B)/%)
 INTEG_SRCS	= $(wildcard tests/integration/test_*.c)
 INTEG_BINS	= $(INTEG_SRCS:%.c=$(B)/%)
+# The disk-fault shim test_fault preloads into custodyd (plain, never
+# sanitized: ASan must come first, so test_fault skips in that build).
+FAULT_SHIM	= $(B)/tests/fault/shim.so
 BENCH_SRCS	= $(wildcard tests/bench/*.c)
 BENCH_BINS	= $(BENCH_SRCS:%.c=$(B)/%)
 
@@ -93,7 +96,7 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(B)/libcustody.a
 
 check: deps
 	@$(MAKE) --no-print-directory $(UNIT_BINS) $(INTEG_BINS) $(B)/custody \
-	    $(B)/custodyd $(USB_TESTS) $(FUZZ_REPLAY)
+	    $(B)/custodyd $(USB_TESTS) $(FUZZ_REPLAY) $(FAULT_SHIM)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
 	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(USB_TESTS) \
 	    $(FUZZ_REPLAY) tests/tamper/tamper.sh
@@ -101,17 +104,23 @@ check: deps
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-tests.sh $(UNIT_BINS)
 
-check-integration: $(B)/custody $(B)/custodyd $(INTEG_BINS)
+check-integration: $(B)/custody $(B)/custodyd $(INTEG_BINS) $(FAULT_SHIM)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
 	    sh scripts/run-tests.sh $(INTEG_BINS)
 
 # The daemon's integration run under valgrind (tests/valgrind/custodyd.sh):
 # no error and no leak in any daemon process.  Left out: the SIGKILL
 # trials (a killed process reports nothing), the seccomp test (the filter
-# is off under valgrind) and the export (1,300,000 PBKDF2 rounds under
+# is off under valgrind), the disk faults (their shim is preloaded into
+# custodyd, not valgrind) and the export (1,300,000 PBKDF2 rounds under
 # valgrind outlast the CLI's 30-second wait).
-VG_TESTS	= $(filter-out %/test_daemon_crash %/test_sandbox %/test_export, \
+VG_TESTS	= $(filter-out %/test_daemon_crash %/test_sandbox %/test_export \
+		  %/test_fault, \
 		  $(INTEG_BINS))
+
+$(FAULT_SHIM): tests/fault/shim.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -g -std=c11 $(WARN) -fPIC -shared -o $@ $< -ldl
 
 check-valgrind: $(B)/custody $(B)/custodyd $(VG_TESTS)
 	@sh scripts/deps.sh valgrind

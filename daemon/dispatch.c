@@ -224,9 +224,17 @@ commit(struct req *r)
 	char err[256], *text = NULL;
 
 	if (custody_log_commit(r->d->log, err, sizeof(err)) != 0) {
+		/*
+		 * Rolled back here, but when the fsync failed after SQLite
+		 * wrote the WAL frames, a crash before the next commit can
+		 * still bring them back (tests/integration/test_fault.c), so
+		 * the client is not told that nothing changed.
+		 */
 		dlog("commit failed: %s", err);
-		return req_fail(r, "internal", "could not record the request; "
-		    "nothing was changed");
+		return req_fail(r, "internal", "could not record the request: "
+		    "%s; it may not have been saved: check the disk (custody "
+		    "station status shows free space), then check whether it "
+		    "is recorded before repeating it", err);
 	}
 	if (r->result == NULL)
 		r->result = json_object();
