@@ -267,8 +267,12 @@ run(struct req *r, json_t *req)
 	}
 	/* One transaction for the whole request: reads and writes. */
 	if ((e = custody_log_begin(r->d->log)) != 0) {
-		req_fail(r, "internal", "database busy: %s",
-		    custody_strerror(e));
+		dlog("cannot begin a transaction: %s",
+		    store_errmsg(r->d->st));
+		req_fail(r, "internal", "cannot open the custody log for this "
+		    "request: %s (%s); another program may have custody.db "
+		    "open for writing: stop it and try again",
+		    custody_strerror(e), store_errmsg(r->d->st));
 		return;
 	}
 	if ((!(r->rule->flags & POLICY_PUBLIC) && load_account(r, token) != 0) ||

@@ -4,7 +4,8 @@
  * shim.c, preloaded into custodyd only).  Each time the client gets a
  * clear error, the log gains nothing, the same request succeeds once the
  * fault clears, and a restart, even after SIGKILL with the fault still
- * on, finds exactly the events that were acknowledged.
+ * on, finds the log whole and each request applied entirely or not at
+ * all.  And a second program holding the database's write lock.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "harness.h"
 
@@ -238,12 +240,48 @@ test_fault_then_kill(void **unused)
 	}
 }
 
+/*
+ * Another program holding custody.db's write lock (SQLITE_BUSY after the
+ * daemon's 5-second wait): a clear error, then service as before.
+ */
+static void
+test_database_locked(void **unused)
+{
+	char db[PATH_MAX];
+	json_int_t before;
+	sqlite3 *other;
+	json_t *rep;
+
+	if (ASAN_BUILD)
+		skip();
+	before = log_size();
+	(void)snprintf(db, sizeof(db), "%s/custody.db", H.state);
+	assert_int_equal(sqlite3_open(db, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL,
+	    NULL), SQLITE_OK);
+	rep = user_add("locked");
+	assert_false(h_ok(rep));
+	assert_string_equal(h_code(rep), "internal");
+	assert_non_null(strstr(h_msg(rep), "another program may have "
+	    "custody.db open for writing"));
+	json_decref(rep);
+	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL),
+	    SQLITE_OK);
+	sqlite3_close(other);
+	assert_int_equal(log_size(), before);
+	rep = user_add("locked");
+	assert_true(h_ok(rep));
+	json_decref(rep);
+	assert_int_equal(log_size(), before + 1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fault_then_recover),
 		cmocka_unit_test(test_fault_then_kill),
+		cmocka_unit_test(test_database_locked),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
