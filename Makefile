@@ -129,6 +129,7 @@ check-valgrind: $(B)/custody $(B)/custodyd $(VG_TESTS)
 	    CUSTODYD_BIN=$(CURDIR)/tests/valgrind/custodyd.sh \
 	    CUSTODY_BIN=$(CURDIR)/$(B)/custody sh scripts/run-tests.sh $(VG_TESTS)
 	@n=$$(ls $(B)/vg | wc -l); bad=$$(find $(B)/vg -type f -size +0); \
+	if [ "$$n" -eq 0 ]; then echo "valgrind: no daemon ran" >&2; exit 1; fi; \
 	if [ -n "$$bad" ]; then cat $$bad; \
 	    echo "valgrind: errors or leaks in $$(echo $$bad | wc -w) of $$n daemon runs" >&2; \
 	    exit 1; fi; \

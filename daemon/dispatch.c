@@ -187,7 +187,7 @@ record_denial(struct req *r)
 {
 	json_t *subject = json_object(), *data;
 	const char *ids[] = { "device", "case", "user" };
-	char err[256];
+	char err[256] = "";
 	size_t i;
 
 	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
@@ -221,7 +221,7 @@ static int
 commit(struct req *r)
 {
 	struct receipt rc;
-	char err[256], *text = NULL;
+	char err[256] = "", *text = NULL;
 
 	if (custody_log_commit(r->d->log, err, sizeof(err)) != 0) {
 		/*
@@ -267,12 +267,22 @@ run(struct req *r, json_t *req)
 	}
 	/* One transaction for the whole request: reads and writes. */
 	if ((e = custody_log_begin(r->d->log)) != 0) {
-		dlog("cannot begin a transaction: %s",
-		    store_errmsg(r->d->st));
-		req_fail(r, "internal", "cannot open the custody log for this "
-		    "request: %s (%s); another program may have custody.db "
-		    "open for writing: stop it and try again",
-		    custody_strerror(e), store_errmsg(r->d->st));
+		if (e == CUSTODY_ERR_DB && store_busy(r->d->st)) {
+			dlog("cannot begin a transaction: %s",
+			    store_errmsg(r->d->st));
+			req_fail(r, "internal", "the custody log is locked by "
+			    "another program (%s): stop whatever has custody.db "
+			    "open for writing and try again",
+			    store_errmsg(r->d->st));
+		} else {
+			dlog("cannot begin a transaction: %s%s%s",
+			    custody_strerror(e), e == CUSTODY_ERR_DB ? ": " :
+			    "", e == CUSTODY_ERR_DB ? store_errmsg(r->d->st) :
+			    "");
+			req_fail(r, "internal", "cannot open the custody log for "
+			    "this request: %s; see journalctl -u custodyd",
+			    custody_strerror(e));
+		}
 		return;
 	}
 	if ((!(r->rule->flags & POLICY_PUBLIC) && load_account(r, token) != 0) ||

@@ -404,13 +404,17 @@ custody_log_commit(struct custody_log *log, char *err, size_t errlen)
 	int r;
 
 	if (!log->open)
-		return CUSTODY_ERR_INVAL;
+		return custody_fail(err, errlen, CUSTODY_ERR_INVAL, "no "
+		    "transaction is open");
 	memset(&cp, 0, sizeof(cp));
 	memcpy(cp.origin, log->origin, sizeof(cp.origin));
 	cp.size = log->frontier.size;
 	merkle_frontier_root(&log->frontier, cp.root);
-	if ((r = custody_time_now(&t)) != 0)
+	if ((r = custody_time_now(&t)) != 0) {
+		r = custody_fail(err, errlen, r, "cannot read the clock: %s",
+		    custody_strerror(r));
 		goto fail;
+	}
 	if ((r = note_sign_checkpoint(&cp, log->key, &note)) != 0) {
 		r = custody_fail(err, errlen, r, "cannot sign the checkpoint: "
 		    "%s", custody_strerror(r));

@@ -240,6 +240,13 @@ store_errmsg(struct store *st)
 	    "no database";
 }
 
+int
+store_busy(struct store *st)
+{
+	return st != NULL && st->db != NULL &&
+	    (sqlite3_extended_errcode(st->db) & 0xff) == SQLITE_BUSY;
+}
+
 /* Maps an SQLite result code to ours. */
 static int
 store_err(int rc)

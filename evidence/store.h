@@ -132,4 +132,7 @@ int	store_subject_add(struct store *st, uint64_t seq, const char *kind,
 /* The last SQLite error message, for logs (never contains secrets). */
 const char *store_errmsg(struct store *st);
 
+/* Whether the last SQLite call failed because another holds the lock. */
+int store_busy(struct store *st);
+
 #endif

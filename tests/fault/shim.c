@@ -104,9 +104,9 @@ pwrite(int fd, const void *buf, size_t len, off_t off)
 }
 
 ssize_t
-pwrite64(int fd, const void *buf, size_t len, off_t off)
+pwrite64(int fd, const void *buf, size_t len, off64_t off)
 {
-	SHIM_NEXT(ssize_t, "pwrite64", (int, const void *, size_t, off_t));
+	SHIM_NEXT(ssize_t, "pwrite64", (int, const void *, size_t, off64_t));
 	int e;
 
 	if ((e = shim_fault("write", fd)) != 0) {

@@ -39,6 +39,7 @@
 #endif
 
 static struct harness H;
+static char ctldir[] = "/tmp/custody-fault-XXXXXX";
 static char ctl[PATH_MAX], shim[PATH_MAX], admin[65];
 
 static void
@@ -85,8 +86,9 @@ setup(void **unused)
 		fprintf(stderr, "no %s: build it with make check\n", shim);
 		return -1;
 	}
-	(void)snprintf(ctl, sizeof(ctl), "/tmp/custody-fault-%ld",
-	    (long)getpid());
+	if (mkdtemp(ctldir) == NULL)
+		return -1;
+	(void)snprintf(ctl, sizeof(ctl), "%s/ctl", ctldir);
 	fault_set("");
 	return daemon_up(1);
 }
@@ -95,8 +97,10 @@ static int
 teardown(void **unused)
 {
 	h_finish(&H);
-	if (ctl[0] != '\0')
+	if (ctl[0] != '\0') {
 		unlink(ctl);
+		rmdir(ctldir);
+	}
 	return 0;
 }
 
@@ -262,8 +266,8 @@ test_database_locked(void **unused)
 	rep = user_add("locked");
 	assert_false(h_ok(rep));
 	assert_string_equal(h_code(rep), "internal");
-	assert_non_null(strstr(h_msg(rep), "another program may have "
-	    "custody.db open for writing"));
+	assert_non_null(strstr(h_msg(rep), "the custody log is locked by "
+	    "another program (database is locked)"));
 	json_decref(rep);
 	assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL),
 	    SQLITE_OK);
