@@ -762,8 +762,8 @@ static int
 bench_load(const struct bench *b)
 {
 	const char *env = getenv("BENCH_LOAD_PER_CLIENT");
-	const int per = env != NULL && atoi(env) > 0 && atoi(env) < PER_CLIENT ?
-	    atoi(env) : PER_CLIENT;
+	const long want = env != NULL ? strtol(env, NULL, 10) : 0;
+	const int per = want > 0 && want < PER_CLIENT ? (int)want : PER_CLIENT;
 	const size_t total = (size_t)NCLIENTS * (size_t)per;
 	struct shared *sh;
 	double t0, t1, *v = NULL;

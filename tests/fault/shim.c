@@ -37,7 +37,7 @@ shim_init(void)
 	n = read(fd, comm, sizeof(comm) - 1);
 	close(fd);
 	if (n > 0 && strncmp(comm, "custodyd", 8) == 0) {
-		strcpy(shim_ctl, ctl);
+		memcpy(shim_ctl, ctl, strlen(ctl) + 1);
 		shim_on = 1;
 	}
 }

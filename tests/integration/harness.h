@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +98,44 @@ h_run(char *const argv[], const char *out)
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
 		return -1;
 	return WEXITSTATUS(st);
+}
+
+/* What one run of the CLI printed (stdout then stderr), and its status. */
+struct h_out {
+	int	status;
+	char	text[65536];
+};
+
+/*
+ * Runs CUSTODY_BIN with the NULL-terminated arguments as USER would: its
+ * own XDG_RUNTIME_DIR (so its own session file) and the daemon's socket.
+ */
+static __attribute__((unused)) void
+h_cli(const struct harness *h, struct h_out *o, const char *user, ...)
+{
+	char *argv[48], rundir[200], path[220];
+	va_list ap;
+	FILE *fp;
+	size_t n = 0;
+	int i = 0;
+
+	argv[i++] = getenv("CUSTODY_BIN");
+	va_start(ap, user);
+	while (i < 47 && (argv[i] = va_arg(ap, char *)) != NULL)
+		i++;
+	va_end(ap);
+	argv[i] = NULL;
+	(void)snprintf(rundir, sizeof(rundir), "%s/run-%s", h->dir, user);
+	(void)mkdir(rundir, 0700);
+	setenv("XDG_RUNTIME_DIR", rundir, 1);
+	setenv("CUSTODY_SOCKET", h->sock, 1);
+	(void)snprintf(path, sizeof(path), "%s/cli.out", h->dir);
+	o->status = argv[0] != NULL ? h_run(argv, path) : -1;
+	if ((fp = fopen(path, "r")) != NULL) {
+		n = fread(o->text, 1, sizeof(o->text) - 1, fp);
+		fclose(fp);
+	}
+	o->text[n] = '\0';
 }
 
 /* Starts the daemon on an existing station; waits until it answers. */

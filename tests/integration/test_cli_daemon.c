@@ -15,41 +15,6 @@
 
 static struct harness H;
 
-struct out {
-	int	status;
-	char	text[65536];	/* stdout then stderr */
-};
-
-/* Runs custody as user (own session directory), capturing output. */
-static void
-cli(struct out *o, const char *user, ...)
-{
-	char *argv[40], rundir[200], path[220], env[300];
-	va_list ap;
-	FILE *fp;
-	size_t n;
-	int i = 0;
-
-	argv[i++] = getenv("CUSTODY_BIN");
-	assert_non_null(argv[0]);
-	va_start(ap, user);
-	while (i < 39 && (argv[i] = va_arg(ap, char *)) != NULL)
-		i++;
-	va_end(ap);
-	argv[i] = NULL;
-	(void)snprintf(rundir, sizeof(rundir), "%s/run-%s", H.dir, user);
-	(void)mkdir(rundir, 0700);
-	(void)snprintf(env, sizeof(env), "%s", rundir);
-	setenv("XDG_RUNTIME_DIR", env, 1);
-	setenv("CUSTODY_SOCKET", H.sock, 1);
-	(void)snprintf(path, sizeof(path), "%s/cli.out", H.dir);
-	o->status = h_run(argv, path);
-	assert_non_null(fp = fopen(path, "r"));
-	n = fread(o->text, 1, sizeof(o->text) - 1, fp);
-	o->text[n] = '\0';
-	fclose(fp);
-}
-
 static char *
 pwfile(const char *user, const char *pw)
 {
@@ -66,7 +31,7 @@ pwfile(const char *user, const char *pw)
 }
 
 static void
-expect(struct out *o, int status, const char *what)
+expect(struct h_out *o, int status, const char *what)
 {
 	if (o->status != status || (what && strstr(o->text, what) == NULL))
 		fail_msg("expected exit %d with '%s', got %d:\n%s", status,
@@ -92,44 +57,47 @@ test_station_day(void **unused)
 	char *admin = pwfile("tech", H_ADMIN_PW);
 	char *slt = pwfile("sue", "river lantern otter nine");
 	char *gov = pwfile("gov", "copper thistle meadow eight");
-	struct out o;
+	struct h_out o;
 	json_t *j;
 
-	cli(&o, "tech", "login", "--user", "tech", "--password-file", admin,
-	    NULL);
+	h_cli(&H, &o, "tech", "login", "--user", "tech", "--password-file",
+	    admin, NULL);
 	expect(&o, 0, "admin");
-	cli(&o, "tech", "user", "add", "--user", "sue", "--role", "slt",
+	h_cli(&H, &o, "tech", "user", "add", "--user", "sue", "--role", "slt",
 	    "--password-file", admin, "--new-password-file", slt, NULL);
 	expect(&o, 0, "custody-receipt: 1");
-	cli(&o, "tech", "user", "add", "--user", "gov", "--role", "auditor",
-	    "--password-file", admin, "--new-password-file", gov, NULL);
+	h_cli(&H, &o, "tech", "user", "add", "--user", "gov", "--role",
+	    "auditor", "--password-file", admin, "--new-password-file", gov,
+	    NULL);
 	expect(&o, 0, NULL);
-	cli(&o, "sue", "login", "--user", "sue", "--password-file", slt, NULL);
+	h_cli(&H, &o, "sue", "login", "--user", "sue", "--password-file", slt,
+	    NULL);
 	expect(&o, 0, NULL);
 
 	/* Not on a terminal: every missing field named in one line. */
-	cli(&o, "sue", "device", "register", "--pupil", "P-1", NULL);
+	h_cli(&H, &o, "sue", "device", "register", "--pupil", "P-1", NULL);
 	expect(&o, 2, "missing");
 	assert_non_null(strstr(o.text, "--seal"));
 	assert_non_null(strstr(o.text, "--location"));
 
 	/* Confiscated days ago and still held: overdue. */
-	cli(&o, "sue", "device", "register", "--pupil", "P-1042", "--reason",
-	    "behaviour", "--location", "office safe", "--seal", "A1",
-	    "--power", "off", "--confiscated-at", "2020-01-06 09:00", NULL);
+	h_cli(&H, &o, "sue", "device", "register", "--pupil", "P-1042",
+	    "--reason", "behaviour", "--location", "office safe", "--seal",
+	    "A1", "--power", "off", "--confiscated-at", "2020-01-06 09:00",
+	    NULL);
 	expect(&o, 0, "DEV-0001");
-	cli(&o, "sue", "device", "register", "--pupil", "P-2077", "--reason",
-	    "suspected_nudes", "--location", "office safe", "--seal", "A2",
-	    "--power", "off", NULL);
+	h_cli(&H, &o, "sue", "device", "register", "--pupil", "P-2077",
+	    "--reason", "suspected_nudes", "--location", "office safe",
+	    "--seal", "A2", "--power", "off", NULL);
 	expect(&o, 0, "DEV-0002");
-	cli(&o, "sue", "device", "list", "--overdue", "--json", NULL);
+	h_cli(&H, &o, "sue", "device", "list", "--overdue", "--json", NULL);
 	expect(&o, 0, NULL);
 	assert_non_null(j = json_loads(o.text, 0, NULL));
 	assert_int_equal(json_array_size(json_object_get(j, "devices")), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(
 	    json_object_get(j, "devices"), 0), "id")), "DEV-0001");
 	json_decref(j);
-	cli(&o, "sue", "status", "--json", NULL);
+	h_cli(&H, &o, "sue", "status", "--json", NULL);
 	expect(&o, 0, NULL);
 	assert_non_null(j = json_loads(o.text, 0, NULL));
 	assert_int_equal(json_integer_value(json_object_get(j,
@@ -137,23 +105,25 @@ test_station_day(void **unused)
 	json_decref(j);
 
 	/* Suspected images: no search, and only the DSL releases. */
-	cli(&o, "sue", "device", "search", "DEV-0002", "--consent-by",
+	h_cli(&H, &o, "sue", "device", "search", "DEV-0002", "--consent-by",
 	    "pupil", "--consent-name", "the pupil", "--consent-how",
 	    "in person", "--good-reason", "to find it", "--found", "nothing",
 	    NULL);
 	expect(&o, 12, "do not search it");
-	cli(&o, "sue", "device", "release", "DEV-0002", "--to-name", "Mrs X",
-	    "--relationship", "mother", "--id-check", "passport", NULL);
+	h_cli(&H, &o, "sue", "device", "release", "DEV-0002", "--to-name",
+	    "Mrs X", "--relationship", "mother", "--id-check", "passport",
+	    NULL);
 	expect(&o, 12, "only the DSL may release it");
 
 	/* The governor: figures, never a pupil reference. */
-	cli(&o, "gov", "login", "--user", "gov", "--password-file", gov, NULL);
+	h_cli(&H, &o, "gov", "login", "--user", "gov", "--password-file", gov,
+	    NULL);
 	expect(&o, 0, NULL);
-	cli(&o, "gov", "report", "--json", NULL);
+	h_cli(&H, &o, "gov", "report", "--json", NULL);
 	expect(&o, 0, "suspected_nudes");
 	assert_null(strstr(o.text, "P-1042"));
 	assert_null(strstr(o.text, "P-2077"));
-	cli(&o, "gov", "device", "list", NULL);
+	h_cli(&H, &o, "gov", "device", "list", NULL);
 	expect(&o, 11, "forbidden");
 
 	/* The log, verified offline, holds all of it. */
@@ -161,7 +131,7 @@ test_station_day(void **unused)
 		char db[200];
 
 		(void)snprintf(db, sizeof(db), "%s/custody.db", H.state);
-		cli(&o, "x", "log", "verify", "--db", db, NULL);
+		h_cli(&H, &o, "x", "log", "verify", "--db", db, NULL);
 		expect(&o, 0, "log verified");
 	}
 
@@ -171,38 +141,39 @@ test_station_day(void **unused)
 		char *dsl = pwfile("dee", "marble otter lantern five");
 		char *pc = pwfile("pc", "granite puffin station two");
 
-		cli(&o, "tech", "user", "add", "--user", "dee", "--role", "dsl",
-		    "--password-file", admin, "--new-password-file", dsl, NULL);
-		expect(&o, 0, NULL);
-		cli(&o, "dee", "login", "--user", "dee", "--password-file", dsl,
+		h_cli(&H, &o, "tech", "user", "add", "--user", "dee", "--role",
+		    "dsl", "--password-file", admin, "--new-password-file", dsl,
 		    NULL);
 		expect(&o, 0, NULL);
-		cli(&o, "dee", "case", "open", "--category", "nudes",
+		h_cli(&H, &o, "dee", "login", "--user", "dee",
+		    "--password-file", dsl, NULL);
+		expect(&o, 0, NULL);
+		h_cli(&H, &o, "dee", "case", "open", "--category", "nudes",
 		    "--summary", "shared image", "--devices", "DEV-0002", NULL);
 		expect(&o, 0, "CASE-0001");
-		cli(&o, "dee", "case", "police", "CASE-0001", "--user", "pc",
-		    "--officer", "PC Smith", "--collar", "99",
+		h_cli(&H, &o, "dee", "case", "police", "CASE-0001", "--user",
+		    "pc", "--officer", "PC Smith", "--collar", "99",
 		    "--password-file", dsl, "--new-password-file", pc, NULL);
 		expect(&o, 12, "no police referral");
-		cli(&o, "dee", "case", "refer", "CASE-0001", "--force",
+		h_cli(&H, &o, "dee", "case", "refer", "CASE-0001", "--force",
 		    "Kent Police", "--crime-ref", "KP/7", "--officer", "DC Y",
 		    "--password-file", dsl, NULL);
 		expect(&o, 0, NULL);
-		cli(&o, "dee", "case", "police", "CASE-0001", "--user", "pc",
-		    "--officer", "PC Smith", "--collar", "99",
+		h_cli(&H, &o, "dee", "case", "police", "CASE-0001", "--user",
+		    "pc", "--officer", "PC Smith", "--collar", "99",
 		    "--password-file", dsl, "--new-password-file", pc, NULL);
 		expect(&o, 0, NULL);
-		cli(&o, "pc", "login", "--user", "pc", "--password-file", pc,
-		    NULL);
+		h_cli(&H, &o, "pc", "login", "--user", "pc", "--password-file",
+		    pc, NULL);
 		expect(&o, 0, "police");
-		cli(&o, "pc", "whoami", "--json", NULL);
+		h_cli(&H, &o, "pc", "whoami", "--json", NULL);
 		expect(&o, 0, "KP/7");
 	}
 
 	/* After logout the session is gone. */
-	cli(&o, "sue", "logout", NULL);
+	h_cli(&H, &o, "sue", "logout", NULL);
 	expect(&o, 0, NULL);
-	cli(&o, "sue", "whoami", NULL);
+	h_cli(&H, &o, "sue", "whoami", NULL);
 	expect(&o, 10, "custody login");
 }
 

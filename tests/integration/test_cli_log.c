@@ -18,6 +18,8 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "harness.h"
+
 struct run {
 	int	status;		/* exit code */
 	char	out[65536];
@@ -103,7 +105,7 @@ group_setup(void **unused)
 	struct run r;
 	int i;
 
-	strcpy(tmpdir, "/tmp/custody-cli-XXXXXX");
+	(void)snprintf(tmpdir, sizeof(tmpdir), "/tmp/custody-cli-XXXXXX");
 	if (mkdtemp(tmpdir) == NULL)
 		return -1;
 	snprintf(state, sizeof(state), "%s/station", tmpdir);
@@ -129,10 +131,7 @@ group_setup(void **unused)
 static int
 group_teardown(void **unused)
 {
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return nftw(tmpdir, h_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void

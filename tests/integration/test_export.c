@@ -24,38 +24,6 @@ static struct harness H;
 static char dsl[65];
 static char out[256], pwf[256], dslpwf[256], pcpwf[256], receipt[256];
 
-struct out {
-	int	status;
-	char	text[65536];
-};
-
-static void
-cli(struct out *o, const char *user, ...)
-{
-	char *argv[40], rundir[200], path[220];
-	va_list ap;
-	FILE *fp;
-	size_t n;
-	int i = 0;
-
-	argv[i++] = getenv("CUSTODY_BIN");
-	va_start(ap, user);
-	while (i < 39 && (argv[i] = va_arg(ap, char *)) != NULL)
-		i++;
-	va_end(ap);
-	argv[i] = NULL;
-	(void)snprintf(rundir, sizeof(rundir), "%s/run-%s", H.dir, user);
-	(void)mkdir(rundir, 0700);
-	setenv("XDG_RUNTIME_DIR", rundir, 1);
-	setenv("CUSTODY_SOCKET", H.sock, 1);
-	(void)snprintf(path, sizeof(path), "%s/cli.out", H.dir);
-	o->status = h_run(argv, path);
-	assert_non_null(fp = fopen(path, "r"));
-	n = fread(o->text, 1, sizeof(o->text) - 1, fp);
-	o->text[n] = '\0';
-	fclose(fp);
-}
-
 static void
 put(char *path, size_t len, const char *name, const char *text)
 {
@@ -173,13 +141,13 @@ recipe(const char *dir)
 static void
 test_export_and_stock_tools(void **unused)
 {
-	struct out o;
+	struct h_out o;
 
-	cli(&o, "dee", "login", "--user", "dee", "--password-file", dslpwf,
-	    NULL);
+	h_cli(&H, &o, "dee", "login", "--user", "dee", "--password-file",
+	    dslpwf, NULL);
 	assert_int_equal(o.status, 0);
-	cli(&o, "dee", "export", "CASE-0001", "-o", out, "--password-file",
-	    pwf, "--stepup-password-file", dslpwf, NULL);
+	h_cli(&H, &o, "dee", "export", "CASE-0001", "-o", out,
+	    "--password-file", pwf, "--stepup-password-file", dslpwf, NULL);
 	if (o.status != 0)
 		fail_msg("export: %s", o.text);
 	assert_non_null(strstr(o.text, "EXPORT-0001"));
@@ -201,15 +169,15 @@ static void
 test_custody_verify_and_receipt(void **unused)
 {
 	char other[256];
-	struct out o;
+	struct h_out o;
 
-	cli(&o, "x", "verify", out, "--password-file", pwf, "--against",
+	h_cli(&H, &o, "x", "verify", out, "--password-file", pwf, "--against",
 	    receipt, NULL);
 	if (o.status != 0 || strstr(o.text, "VERIFIED") == NULL)
 		fail_msg("verify: %s", o.text);
 	assert_non_null(strstr(o.text, "receipt: same station key"));
 	put(other, sizeof(other), "bad.password", "not the password at all\n");
-	cli(&o, "x", "verify", out, "--password-file", other, NULL);
+	h_cli(&H, &o, "x", "verify", out, "--password-file", other, NULL);
 	assert_int_equal(o.status, 6);
 }
 
@@ -218,7 +186,7 @@ static void
 test_every_file_tamper_caught(void **unused)
 {
 	char list[256], line[1024], dir[512], file[2048];
-	struct out o;
+	struct h_out o;
 	FILE *fp;
 	int n = 0;
 
@@ -239,7 +207,7 @@ test_every_file_tamper_caught(void **unused)
 
 			(void)snprintf(bag, sizeof(bag), "%s/%.*s", dir,
 			    (int)strcspn(line, "/"), line);
-			cli(&o, "x", "verify", bag, NULL);
+			h_cli(&H, &o, "x", "verify", bag, NULL);
 			if (o.status == 0)
 				fail_msg("a flipped byte in %s was not "
 				    "caught", line);
@@ -254,15 +222,15 @@ static void
 test_police_fetch(void **unused)
 {
 	char copy[256];
-	struct out o;
+	struct h_out o;
 
-	cli(&o, "pc", "login", "--user", "pc.smith", "--password-file", pcpwf,
-	    NULL);
+	h_cli(&H, &o, "pc", "login", "--user", "pc.smith", "--password-file",
+	    pcpwf, NULL);
 	assert_int_equal(o.status, 0);
-	cli(&o, "pc", "export", "list", NULL);
+	h_cli(&H, &o, "pc", "export", "list", NULL);
 	assert_non_null(strstr(o.text, "EXPORT-0001"));
 	(void)snprintf(copy, sizeof(copy), "%s/fetched.tar.p7m", H.dir);
-	cli(&o, "pc", "export", "fetch", "EXPORT-0001", "-o", copy, NULL);
+	h_cli(&H, &o, "pc", "export", "fetch", "EXPORT-0001", "-o", copy, NULL);
 	if (o.status != 0)
 		fail_msg("fetch: %s", o.text);
 	assert_int_equal(sh("cmp -s '%s' '%s'", out, copy), 0);

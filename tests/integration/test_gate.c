@@ -37,38 +37,6 @@ static struct harness H;
 static char dsl[65], dsl2[65], slt[65];
 static char viewer_self[PATH_MAX];
 
-struct out {
-	int	status;
-	char	text[32768];
-};
-
-static void
-cli(struct out *o, const char *user, ...)
-{
-	char *argv[48], rundir[200], path[220];
-	va_list ap;
-	FILE *fp;
-	size_t n;
-	int i = 0;
-
-	argv[i++] = getenv("CUSTODY_BIN");
-	va_start(ap, user);
-	while (i < 47 && (argv[i] = va_arg(ap, char *)) != NULL)
-		i++;
-	va_end(ap);
-	argv[i] = NULL;
-	(void)snprintf(rundir, sizeof(rundir), "%s/run-%s", H.dir, user);
-	(void)mkdir(rundir, 0700);
-	setenv("XDG_RUNTIME_DIR", rundir, 1);
-	setenv("CUSTODY_SOCKET", H.sock, 1);
-	(void)snprintf(path, sizeof(path), "%s/cli.out", H.dir);
-	o->status = h_run(argv, path);
-	assert_non_null(fp = fopen(path, "r"));
-	n = fread(o->text, 1, sizeof(o->text) - 1, fp);
-	o->text[n] = '\0';
-	fclose(fp);
-}
-
 static char *
 file_in(const char *name, const char *content)
 {
@@ -105,7 +73,6 @@ count_action(const char *action)
 	sqlite3_close(db);
 	return n;
 }
-
 
 /* ---- scanning everything at rest for some bytes ---- */
 
@@ -241,13 +208,14 @@ static void
 test_intake_and_nothing_in_clear(void **unused)
 {
 	char src[256], cmd[1024], pw[256];
-	struct out o;
+	struct h_out o;
 	json_t *j;
 	FILE *fp;
 	int i;
 
 	(void)snprintf(pw, sizeof(pw), "%s", file_in("pw-dee", DSL_PW "\n"));
-	cli(&o, "dee", "login", "--user", "dee", "--password-file", pw, NULL);
+	h_cli(&H, &o, "dee", "login", "--user", "dee", "--password-file", pw,
+	    NULL);
 	assert_int_equal(o.status, 0);
 	(void)snprintf(src, sizeof(src), "%s/evidence.jpg", H.dir);
 	assert_non_null(fp = fopen(src, "w"));
@@ -255,7 +223,7 @@ test_intake_and_nothing_in_clear(void **unused)
 	for (i = 0; i < 5000; i++)
 		fprintf(fp, "%s-%d ", MARKER, i);
 	fclose(fp);
-	cli(&o, "dee", "item", "add", "CASE-0001", src, "--shred-source",
+	h_cli(&H, &o, "dee", "item", "add", "CASE-0001", src, "--shred-source",
 	    "--md5", "--json", NULL);
 	if (o.status != 0)
 		fail_msg("item add: %s", o.text);
@@ -273,7 +241,7 @@ test_intake_and_nothing_in_clear(void **unused)
 	    "2>/dev/null | grep -v '/cli.out$'", MARKER, H.dir);
 	if (system(cmd) == 0)
 		fail_msg("the marker was found at rest (see above)");
-	cli(&o, "dee", "item", "list", "CASE-0001", "--json", NULL);
+	h_cli(&H, &o, "dee", "item", "list", "CASE-0001", "--json", NULL);
 	assert_int_equal(o.status, 0);
 	assert_null(strstr(o.text, "wrapped"));
 	assert_null(strstr(o.text, MARKER));
@@ -417,7 +385,7 @@ static void
 test_view_through_memfd(void **unused)
 {
 	char out[256], got[512], want[65] = "", pw[256], wpw[256], env[300];
-	struct out o;
+	struct h_out o;
 	json_t *rep, *items;
 	FILE *fp;
 	long views = count_action("gate.view");
@@ -428,11 +396,11 @@ test_view_through_memfd(void **unused)
 	(void)snprintf(out, sizeof(out), "%s/viewed", H.dir);
 	(void)snprintf(env, sizeof(env), "%s", out);
 	setenv("GATE_VIEW_OUT", env, 1);
-	cli(&o, "dee", "view", "ITEM-0001", "--reason", "decide_referral",
+	h_cli(&H, &o, "dee", "view", "ITEM-0001", "--reason", "decide_referral",
 	    "--text", WHY, "--head-consulted", "Mr H Head", "--location",
 	    "DSL office", "--same-sex", "yes", "--witness", "hal",
-	    "--witness-password-file", wpw, "--password-file", pw,
-	    "--viewer", viewer_self, NULL);
+	    "--witness-password-file", wpw, "--password-file", pw, "--viewer",
+	    viewer_self, NULL);
 	if (o.status != 0)
 		fail_msg("custody view: %s", o.text);
 	assert_non_null(fp = fopen(out, "r"));
@@ -455,7 +423,7 @@ static void
 test_tampered_blob_releases_nothing(void **unused)
 {
 	char blob[256], out[256], pw[256], wpw[256];
-	struct out o;
+	struct h_out o;
 	FILE *fp;
 
 	(void)snprintf(blob, sizeof(blob), "%s/items/ITEM-0001.blob",
@@ -469,11 +437,11 @@ test_tampered_blob_releases_nothing(void **unused)
 	    HEAD_PW "\n"));
 	(void)snprintf(out, sizeof(out), "%s/viewed", H.dir);
 	setenv("GATE_VIEW_OUT", out, 1);
-	cli(&o, "dee", "view", "ITEM-0001", "--reason", "decide_referral",
+	h_cli(&H, &o, "dee", "view", "ITEM-0001", "--reason", "decide_referral",
 	    "--text", WHY, "--head-consulted", "Mr H Head", "--location",
 	    "DSL office", "--same-sex", "yes", "--witness", "hal",
-	    "--witness-password-file", wpw, "--password-file", pw,
-	    "--viewer", viewer_self, NULL);
+	    "--witness-password-file", wpw, "--password-file", pw, "--viewer",
+	    viewer_self, NULL);
 	if (o.status != 12 || strstr(o.text, "nothing was released") == NULL)
 		fail_msg("tampered view: %d %s", o.status, o.text);
 	assert_int_equal(access(out, F_OK), -1);	/* viewer never ran */
@@ -488,12 +456,12 @@ test_delete_locked_then_shredded(void **unused)
 	    NULL };
 	const char *where;
 	uint8_t key[32];
-	struct out o;
+	struct h_out o;
 	json_t *rep;
 
 	(void)snprintf(src, sizeof(src), "%s", file_in("note.pdf",
 	    "%PDF-1.4 a screenshot of messages " MARKER));
-	cli(&o, "dee", "item", "add", "CASE-0002", src, NULL);
+	h_cli(&H, &o, "dee", "item", "add", "CASE-0002", src, NULL);
 	assert_int_equal(o.status, 0);
 	json_decref(h_req(&H, dsl, "case.flag", "{\"case\":\"CASE-0002\","
 	    "\"flag\":\"offence_suspected\",\"value\":true,\"why\":\"threats"
