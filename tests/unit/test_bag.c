@@ -678,6 +678,9 @@ test_open_both(void **state)
 	free(out);
 }
 
+/* Where an absolute tar entry would land: a name nothing else uses. */
+#define ABS_ESCAPE	"/tmp/custody-test-bag-absolute-escape"
+
 /* The parent of a dest, after a refused bundle, holds only dest. */
 static void
 expect_contained(const char *parent)
@@ -690,7 +693,7 @@ expect_contained(const char *parent)
 		    strncmp(t, "./dest/", 7) != 0)
 			fail_msg("%s: outside dest", t);
 	free(l);
-	l = sh_out("ls -d /x /tmp/x 2>/dev/null");
+	l = sh_out("ls -d /x " ABS_ESCAPE " 2>/dev/null");
 	assert_string_equal(l, "");
 	free(l);
 }
@@ -977,7 +980,7 @@ hostile(int kind, int code, const char *what)
 		ustar_file(fp, "../x", "escaped\n");
 		break;
 	case 1:
-		ustar_file(fp, "/tmp/x", "absolute\n");
+		ustar_file(fp, ABS_ESCAPE, "absolute\n");
 		break;
 	case 2:
 		ustar(fp, NAME "/data", '2', 0, "/tmp");
@@ -1036,7 +1039,8 @@ static void
 test_tar_absolute(void **state)
 {
 	(void)state;
-	hostile(1, CUSTODY_ERR_CORRUPT, "tar entry /tmp/x: an absolute path");
+	hostile(1, CUSTODY_ERR_CORRUPT, "tar entry " ABS_ESCAPE ": an absolute "
+	    "path");
 }
 
 static void
