@@ -16,6 +16,7 @@ SYSCONFDIR	?= /etc
 UNITDIR		?= /etc/systemd/system
 SYSUSERSDIR	?= /usr/lib/sysusers.d
 UDEVRULESDIR	?= /usr/lib/udev/rules.d
+LIBEXECDIR	?= $(PREFIX)/libexec/custody
 
 PKGS	= libcrypto sqlite3 jansson
 PKG_CFLAGS	:= $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -56,7 +57,7 @@ BENCH_BINS	= $(BENCH_SRCS:%.c=$(B)/%)
 .PHONY: all deps check check-unit check-integration check-valgrind demo bench analyze \
 	format install clean
 
-all: $(B)/custody $(B)/custodyd
+all: $(B)/custody $(B)/custodyd $(B)/custody-usbwatch
 
 include daemon/auth.mk
 include evidence/bag.mk
@@ -67,6 +68,7 @@ include tests/fuzz/fuzz.mk
 SECCOMP_LIBS	:= $(shell pkg-config --libs libseccomp 2>/dev/null)
 $(B)/custodyd: LDLIBS += $(SECCOMP_LIBS)
 $(B)/tests/integration/test_sandbox: LDLIBS += $(SECCOMP_LIBS)
+$(B)/custody-usbwatch: LDLIBS += $(SECCOMP_LIBS)
 
 deps:
 	@sh scripts/deps.sh
@@ -96,7 +98,8 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(B)/libcustody.a
 
 check: deps
 	@$(MAKE) --no-print-directory $(UNIT_BINS) $(INTEG_BINS) $(B)/custody \
-	    $(B)/custodyd $(USB_TESTS) $(FUZZ_REPLAY) $(FAULT_SHIM)
+	    $(B)/custodyd $(B)/custody-usbwatch $(USB_TESTS) $(FUZZ_REPLAY) \
+	    $(FAULT_SHIM)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
 	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(USB_TESTS) \
 	    $(FUZZ_REPLAY) tests/tamper/tamper.sh
@@ -104,7 +107,8 @@ check: deps
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-tests.sh $(UNIT_BINS)
 
-check-integration: $(B)/custody $(B)/custodyd $(INTEG_BINS) $(FAULT_SHIM)
+check-integration: $(B)/custody $(B)/custodyd $(B)/custody-usbwatch \
+	    $(INTEG_BINS) $(FAULT_SHIM)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
 	    sh scripts/run-tests.sh $(INTEG_BINS)
 
@@ -136,7 +140,8 @@ check-valgrind: $(B)/custody $(B)/custodyd $(VG_TESTS)
 	echo "valgrind: $$n daemon runs, no errors, no leaks"
 
 demo: deps
-	@$(MAKE) --no-print-directory $(B)/custody $(B)/custodyd
+	@$(MAKE) --no-print-directory $(B)/custody $(B)/custodyd \
+	    $(B)/custody-usbwatch
 	@sh scripts/demo.sh $(B)
 
 bench: deps
@@ -144,7 +149,7 @@ bench: deps
 	@sh scripts/bench.sh $(B)
 
 analyze:
-	@for f in $(LIB_SRCS) $(CLI_SRCS) daemon/main.c; do \
+	@for f in $(LIB_SRCS) $(CLI_SRCS) daemon/main.c $(USBWATCH_SRCS); do \
 		$(CC) $(filter-out -Werror,$(CFLAGS)) -fanalyzer -c -o /dev/null $$f || exit 1; \
 	done
 
@@ -152,7 +157,7 @@ format:
 	@clang-format --style=file:../shared/clang-format.knf --dry-run \
 	    $(LIB_SRCS) $(CLI_SRCS) 2>&1 | grep -c warning || true
 
-install: $(B)/custody $(B)/custodyd
+install: $(B)/custody $(B)/custodyd $(B)/custody-usbwatch
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/sbin \
 	    $(DESTDIR)$(PREFIX)/share/man/man1 \
 	    $(DESTDIR)$(PREFIX)/share/man/man5 \
@@ -161,6 +166,8 @@ install: $(B)/custody $(B)/custodyd
 	    $(DESTDIR)$(SYSCONFDIR)/custody
 	install -m 0755 $(B)/custody $(DESTDIR)$(PREFIX)/bin/custody
 	install -m 0755 $(B)/custodyd $(DESTDIR)$(PREFIX)/sbin/custodyd
+	install -m 0755 $(B)/custody-usbwatch \
+	    $(DESTDIR)$(LIBEXECDIR)/custody-usbwatch
 	install -m 0644 docs/custody.1 $(DESTDIR)$(PREFIX)/share/man/man1/
 	install -m 0644 docs/custody.conf.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0644 docs/custodyd.8 $(DESTDIR)$(PREFIX)/share/man/man8/

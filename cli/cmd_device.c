@@ -7,6 +7,7 @@
  * when; these tables only say what to ask for.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -61,6 +62,9 @@ static const struct op_arg register_args[] = {
 	{ .key = "imei", .meta = "IMEI", .label = "IMEI",
 	  .help = "if printed on the SIM tray or box; never unlock the "
 	  "phone to read it" },
+	{ .key = "port", .meta = "PORT", .label = "USB port",
+	  .help = "the station port it is plugged into (custody device list "
+	  "--detected): fills in make, model and USB identity" },
 	{ .key = NULL },
 };
 
@@ -71,7 +75,10 @@ static const struct op_arg list_args[] = {
 	  .help = "only devices held past the end of the school day" },
 	{ .key = "all", .flags = OA_FLAG, .label = "All",
 	  .help = "closed records too (released, handed to police); the "
-	  "newest 200" },
+	  "newest 200; with --detected, devices that are not phones too" },
+	{ .key = "detected", .flags = OA_FLAG, .label = "Detected",
+	  .help = "instead, the phones and tablets plugged into the station "
+	  "and not yet registered" },
 	{ .key = NULL },
 };
 
@@ -157,7 +164,23 @@ static int
 print_list(const json_t *result)
 {
 	const json_t *devs = json_object_get(result, "devices");
+	const json_t *usb = json_object_get(result, "usb");
+	const char *state;
 
+	if ((devs = json_object_get(result, "detected")) != NULL) {
+		state = json_string_value(json_object_get(usb, "state"));
+		if (state != NULL && strcmp(state, "running") != 0)
+			cli_print_field(stdout, "USB detection", 14, "state",
+			    json_object_get(usb, "why") ?:
+			    json_object_get(usb, "state"));
+		if (json_array_size(devs) == 0) {
+			printf("Nothing plugged in waiting to be registered.\n");
+			return CLI_OK;
+		}
+		return cli_print_plugged(stdout, devs) == 0 ? CLI_OK :
+		    CLI_FAIL;
+	}
+	devs = json_object_get(result, "devices");
 	if (json_array_size(devs) == 0) {
 		printf("No devices.\n");
 		return CLI_OK;

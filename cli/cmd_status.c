@@ -47,12 +47,30 @@ print_section(const char *title, const json_t *v)
 	return CLI_OK;
 }
 
+/* The USB monitor's state, and everything plugged in. */
+static int
+print_usb(const json_t *usb)
+{
+	const json_t *plugged = json_object_get(usb, "plugged");
+
+	cli_print_field(stdout, "USB detection", 17, "state",
+	    json_object_get(usb, "state"));
+	if (json_object_get(usb, "why") != NULL)
+		cli_print_field(stdout, "USB stopped", 17, "why",
+		    json_object_get(usb, "why"));
+	if (json_array_size(plugged) == 0)
+		return CLI_OK;
+	printf("\nPlugged in (not phones are never registered):\n");
+	return cli_print_plugged(stdout, plugged) == 0 ? CLI_OK : CLI_FAIL;
+}
+
 static int
 print_status(const json_t *result)
 {
 	static const char *const skip[] = { "station", "fingerprint",
 	    "log_size", "root", "checkpoint_time", "clock", "disk",
-	    "overdue_count", "overdue", "warnings", "recent_denials", NULL };
+	    "overdue_count", "overdue", "warnings", "recent_denials", "usb",
+	    NULL };
 	const json_t *v;
 	size_t i;
 	int r = CLI_OK;
@@ -70,6 +88,8 @@ print_status(const json_t *result)
 		r = cli_print_devices(stdout, v) == 0 ? CLI_OK : CLI_FAIL;
 	} else if (json_array_size(v) > 0)
 		r = print_section("Overdue devices", v);
+	if ((v = json_object_get(result, "usb")) != NULL)
+		r = print_usb(v);
 	v = json_object_get(result, "warnings");
 	if (r == CLI_OK && v != NULL)
 		r = print_section("Warnings", v);

@@ -438,6 +438,48 @@ cli_print_devices(FILE *fp, const json_t *devices)
 	return r;
 }
 
+int
+cli_print_plugged(FILE *fp, const json_t *plugged)
+{
+	static const char *const heads[] = { "PORT", "KIND", "USB ID",
+	    "MAKER", "PRODUCT", "SERIAL", "PLUGGED IN", "DEVICE" };
+	static const char *const maker[] = { "manufacturer",
+	    "manufacturer_hex", NULL };
+	static const char *const product[] = { "product", "product_hex",
+	    NULL };
+	static const char *const serial[] = { "serial", "serial_hex", NULL };
+	struct table *t;
+	struct buf b;
+	json_t *e;
+	size_t i;
+	int r;
+
+	if ((t = table_new(heads, 8)) == NULL)
+		return -1;
+	json_array_foreach(plugged, i, e) {
+		table_cell_json(t, "port", json_object_get(e, "port"));
+		table_cell_json(t, "kind", json_object_get(e, "kind"));
+		buf_init(&b);
+		if (buf_printf(&b, "%s:%s", json_string_value(json_object_get(e,
+		    "vendor_id")) ?: "-", json_string_value(json_object_get(e,
+		    "product_id")) ?: "-") != 0)
+			table_cell(t, NULL);
+		else
+			table_cell(t, b.data);
+		buf_free(&b);
+		/* Device strings: escaped by table_cell, like every cell. */
+		table_cell_json(t, "manufacturer", get_any(e, maker));
+		table_cell_json(t, "product", get_any(e, product));
+		table_cell_json(t, "serial", get_any(e, serial));
+		table_cell_json(t, "detected_at", json_object_get(e,
+		    "detected_at"));
+		table_cell_json(t, "device", json_object_get(e, "device"));
+	}
+	r = table_print(t, fp);
+	table_free(t);
+	return r;
+}
+
 /* "user/role" of an event's actor. */
 static void
 actor_text(const json_t *actor, struct buf *b)

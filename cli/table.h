@@ -69,6 +69,12 @@ int	cli_print_array(FILE *fp, const json_t *arr);
  */
 int	cli_print_devices(FILE *fp, const json_t *devices);
 /*
+ * USB devices plugged in now (custody device list --detected, custody
+ * status): PORT, KIND, USB ID, MAKER, PRODUCT, SERIAL, PLUGGED IN,
+ * DEVICE (if registered).  Returns 0 or -1 (out of memory).
+ */
+int	cli_print_plugged(FILE *fp, const json_t *plugged);
+/*
  * Custody events as a table: SEQ, TIME (local), ACTION, ACTOR, DETAILS
  * (the subject and data).  An element may be an event object or its
  * stored bytes as a string.  Returns 0 or -1 (out of memory).

@@ -26,6 +26,16 @@ config_defaults(struct config *c)
 	c->client_timeout = 60;
 	c->view_window = 15 * 60;
 	c->view_witness = 1;
+	c->usb_monitor = 1;
+}
+
+static int
+config_onoff(const char *v, int *out)
+{
+	if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0)
+		return -1;
+	*out = strcmp(v, "on") == 0;
+	return 0;
 }
 
 static int
@@ -102,6 +112,12 @@ config_set(struct config *c, const char *k, const char *v)
 		c->view_witness = strcmp(v, "required") == 0;
 		return 0;
 	}
+	if (strcmp(k, "usb_monitor") == 0)
+		return config_onoff(v, &c->usb_monitor);
+	if (strcmp(k, "usb_helper") == 0)
+		return config_path(v, c->usb_helper, sizeof(c->usb_helper));
+	if (strcmp(k, "ios_lockdown") == 0)
+		return config_onoff(v, &c->ios_lockdown);
 	return -2;
 }
 

@@ -18,6 +18,7 @@
 
 #include "daemon/auth.h"
 #include "daemon/policy.h"
+#include "daemon/usbmon.h"
 #include "evidence/lifecycle.h"
 #include "evidence/log.h"
 #include "evidence/station.h"
@@ -41,6 +42,9 @@ struct config {
 	char		socket_group[64];
 	int		view_window;	/* seconds a viewing grant lasts */
 	int		view_witness;	/* 1: a witness must authenticate */
+	int		usb_monitor;	/* 1: run custody-usbwatch */
+	char		usb_helper[PATH_MAX];	/* "": the installed one */
+	int		ios_lockdown;	/* 1: ask iPhones' lockdownd */
 };
 
 void	config_defaults(struct config *c);
@@ -75,6 +79,7 @@ struct daemon {
 	uint64_t	 requests;
 	char		 dummy_hash[AUTH_HASH_MAX];	/* for unknown users */
 	struct grant	 grants[DAEMON_MAX_GRANTS];
+	struct usbmon	*usb;		/* NULL: USB detection off */
 };
 
 struct req {
@@ -98,6 +103,8 @@ struct req {
 	int		 fd_in;		/* a descriptor the client passed, or -1 */
 	int		 fd_out;	/* one to pass back with the reply, or -1 */
 	char		 unlink_after[PATH_MAX];	/* once committed */
+	char		 usb_port[USBMON_PORT_MAX];	/* registered from */
+	char		 usb_device[32];	/* ... as this device */
 };
 
 /* Handlers return 0, or -1 after req_fail. */

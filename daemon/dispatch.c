@@ -297,6 +297,8 @@ run(struct req *r, json_t *req)
 	if ((ok || r->keep) && r->events > 0) {
 		if (commit(r) != 0)
 			return;
+		if (ok && r->usb_port[0] != '\0')
+			usbmon_registered(r->d, r->usb_port, r->usb_device);
 		/*
 		 * A crypto-shred: the blob goes once the record of it is
 		 * safe, and the WAL's old copy of the wrapped key with it.

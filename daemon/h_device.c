@@ -221,14 +221,70 @@ register_check(struct req *r, json_t *data)
 	return 0;
 }
 
+/* A device string fit to pre-fill a field: present, text, no controls. */
+static const char *
+usb_text(const json_t *identity, const char *name)
+{
+	const char *s = json_string_value(json_object_get(identity, name));
+	const unsigned char *p;
+
+	if (s == NULL || s[0] == '\0')
+		return NULL;
+	for (p = (const unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return NULL;
+	return s;
+}
+
+/*
+ * --port: the identity the USB monitor read from the device plugged in
+ * there.  Make and model are pre-filled unless staff gave them; the
+ * vendor and product ids, serial and port go in their columns (so the
+ * device is "seen" when plugged in again) and the whole identity in the
+ * event, with the device.detected event it came from.
+ */
+static int
+register_usb(struct req *r, const char *port, json_t *data)
+{
+	const json_t *ident;
+	const char *make, *model;
+	json_t *usb;
+	uint64_t dseq = 0;
+	char why[256];
+
+	if ((ident = usbmon_find(r->d, port, &dseq, why, sizeof(why))) == NULL)
+		return req_fail(r, "refused", "%s", why);
+	make = json_string_value(json_object_get(json_object_get(ident,
+	    "classification"), "vendor"));
+	if (make == NULL)
+		make = usb_text(ident, "manufacturer");
+	model = json_string_value(json_object_get(json_object_get(ident,
+	    "ios"), "ProductType"));
+	if (model == NULL || usb_text(json_object_get(ident, "ios"),
+	    "ProductType") == NULL)
+		model = usb_text(ident, "product");
+	if (json_object_get(data, "make") == NULL && make != NULL)
+		json_object_set_new(data, "make", json_string(make));
+	if (json_object_get(data, "model") == NULL && model != NULL)
+		json_object_set_new(data, "model", json_string(model));
+	if ((usb = json_deep_copy(ident)) == NULL)
+		return req_fail(r, "internal", "out of memory");
+	json_object_set_new(usb, "detected_seq", json_integer(
+	    (json_int_t)dseq));
+	json_object_set_new(data, "usb", usb);
+	(void)snprintf(r->usb_port, sizeof(r->usb_port), "%s", port);
+	return 0;
+}
+
 int
 h_device_register(struct req *r)
 {
 	struct custody_time t;
 	enum dev_state next;
-	json_t *data = json_object();
+	json_t *data = json_object(), *usb;
+	const char *port;
 	char id[32];
-	int n, rc = -1;
+	int n, rc = -1, bad = 0;
 
 	if (arg_need(r, "pupil", "reason", "location", "seal", "power",
 	    NULL) != 0 || device_decide(r, NULL, ACT_REGISTER, &next) != 0)
@@ -239,6 +295,12 @@ h_device_register(struct req *r)
 	    copy_args(r, data, 2000, "reason_text", "description", NULL) != 0 ||
 	    register_check(r, data) != 0 || custody_time_now(&t) != 0)
 		goto out;
+	if ((port = arg_str(r, "port", USBMON_PORT_MAX - 1, &bad)) == NULL &&
+	    bad)
+		goto out;
+	if (port != NULL && register_usb(r, port, data) != 0)
+		goto out;
+	usb = json_object_get(data, "usb");
 	if (json_object_get(data, "confiscated_by") == NULL)
 		json_object_set_new(data, "confiscated_by", json_string(r->user));
 	if (json_object_get(data, "confiscated_at") == NULL || strcmp(
@@ -250,9 +312,10 @@ h_device_register(struct req *r)
 	if (req_sql(r, "INSERT INTO devices (id, n, state, pupil, reason, "
 	    "reason_text, confiscated_by, confiscated_at, registered_at, "
 	    "registered_by, location, seal, power, description, make, model, "
-	    "colour, imei) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-	    "?, ?, ?, ?)", json_pack("[s, i, s, O, O, O, O, O, I, s, O, O, O, "
-	    "O, O, O, O, O]", id, n, dev_state_name(next),
+	    "colour, imei, usb_vendor, usb_product, usb_serial, usb_port) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+	    "?, ?, ?)", json_pack("[s, i, s, O, O, O, O, O, I, s, O, O, O, "
+	    "O, O, O, O, O, O, O, O, s?]", id, n, dev_state_name(next),
 	    json_object_get(data, "pupil"), json_object_get(data, "reason"),
 	    json_object_get(data, "reason_text") ?: json_null(),
 	    json_object_get(data, "confiscated_by"),
@@ -263,13 +326,17 @@ h_device_register(struct req *r)
 	    json_object_get(data, "make") ?: json_null(),
 	    json_object_get(data, "model") ?: json_null(),
 	    json_object_get(data, "colour") ?: json_null(),
-	    json_object_get(data, "imei") ?: json_null()), NULL) != 0)
+	    json_object_get(data, "imei") ?: json_null(),
+	    json_object_get(usb, "vendor_id") ?: json_null(),
+	    json_object_get(usb, "product_id") ?: json_null(),
+	    json_object_get(usb, "serial") ?: json_null(), port), NULL) != 0)
 		goto out;
 	if (req_event(r, "device.register", json_pack("{s:s, s:O}", "device",
 	    id, "pupil", json_object_get(data, "pupil")),
 	    json_incref(data)) != 0)
 		goto out;
 	r->result = json_pack("{s:s}", "device", id);
+	(void)snprintf(r->usb_device, sizeof(r->usb_device), "%s", id);
 	if (strncmp(json_string_value(json_object_get(data, "reason")),
 	    "suspected_", 10) == 0)
 		json_object_set_new(r->result, "advice", json_string("Do not "
@@ -292,6 +359,17 @@ h_device_list(struct req *r)
 
 	if ((state = arg_str(r, "state", 32, &bad)) == NULL && bad)
 		return -1;
+	/* What is plugged in now: not records, and nothing about pupils. */
+	if (json_is_true(json_object_get(r->args, "detected"))) {
+		if (r->role == ROLE_POLICE)
+			return req_fail(r, "forbidden", "police accounts see "
+			    "only the devices of their case");
+		r->result = json_pack("{s:o, s:o}", "detected",
+		    usbmon_list(r->d, json_is_true(json_object_get(r->args,
+		    "all"))), "usb", usbmon_status(r->d));
+		json_object_del(json_object_get(r->result, "usb"), "plugged");
+		return 0;
+	}
 	want = json_object_get(r->args, "overdue");
 	/*
 	 * Without a state, the devices still in the station's care; closed

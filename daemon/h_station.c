@@ -117,6 +117,12 @@ h_station_status(struct req *r)
 		    "timedatectl"));
 	if (status_overdue(r, res) != 0)
 		goto fail;
+	json_object_set_new(res, "usb", usbmon_status(r->d));
+	if (r->d->cfg.usb_monitor && strcmp(json_string_value(json_object_get(
+	    json_object_get(res, "usb"), "state")) ?: "", "stopped") == 0)
+		json_array_append_new(warn, json_string("USB detection has "
+		    "stopped: phones plugged in are not recorded; restart "
+		    "custodyd and see journalctl -u custodyd"));
 	if (r->role == ROLE_DSL) {
 		json_t *list = json_array();
 

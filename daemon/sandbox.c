@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -92,13 +93,19 @@ static const int sandbox_allow[] = {
 	SCMP_SYS(getpid),	/* seen: SQLite and OpenSSL fork checks */
 	SCMP_SYS(getuid),	/* SQLite: owner checks on new files */
 	SCMP_SYS(geteuid),	/* likewise */
+	/* -- the USB monitor, custody-usbwatch (daemon/usbmon.c) -- */
+	SCMP_SYS(recvfrom),	/* seen: recv() of its messages */
+	SCMP_SYS(wait4),	/* seen: reaping it when its socket closes */
 	/* -- the end -- */
 	SCMP_SYS(exit_group),	/* seen */
 };
 
-/* Adds the socket() rules: local sockets only -- never the network. */
+/*
+ * Adds the rules with arguments: socket() for local sockets only -- never
+ * the network -- and kill() with SIGKILL only.
+ */
 static int
-sandbox_allow_sockets(scmp_filter_ctx ctx)
+sandbox_allow_args(scmp_filter_ctx ctx)
 {
 	int r;
 
@@ -107,8 +114,12 @@ sandbox_allow_sockets(scmp_filter_ctx ctx)
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) != 0)
 		return r;
 	/* udev monitors and queries use netlink. */
-	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK));
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    SCMP_A0(SCMP_CMP_EQ, AF_NETLINK))) != 0)
+		return r;
+	/* SIGKILL for a USB monitor that closed its socket but lingers. */
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+	    SCMP_A1(SCMP_CMP_EQ, SIGKILL));
 }
 
 int
@@ -126,7 +137,7 @@ sandbox_enter(char *err, size_t errlen)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 		    sandbox_allow[i], 0)) != 0 && r != -EDOM && r != -EINVAL)
 			goto out;
-	if ((r = sandbox_allow_sockets(ctx)) != 0)
+	if ((r = sandbox_allow_args(ctx)) != 0)
 		goto out;
 	r = seccomp_load(ctx);
 out:

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -28,6 +29,10 @@
 #include "common/fdpass.h"
 #include "daemon/daemon.h"
 #include "daemon/sandbox.h"
+
+#ifndef CUSTODY_USBWATCH
+#define CUSTODY_USBWATCH "/usr/local/libexec/custody/custody-usbwatch"
+#endif
 
 struct client {
 	int	fd;
@@ -249,6 +254,37 @@ client_read(struct daemon *d, struct client *c, char *buf)
 	free(out);
 }
 
+/*
+ * Starts custody-usbwatch: the configured path, else the installed one,
+ * else the one beside this custodyd (a build tree).  Without it the
+ * station still serves; custody status says why plug-ins are not seen.
+ */
+static void
+usb_start(struct daemon *d)
+{
+	char path[PATH_MAX], self[PATH_MAX], err[512] = "", *slash;
+	ssize_t n;
+
+	if (d->cfg.usb_helper[0] != '\0')
+		(void)snprintf(path, sizeof(path), "%s", d->cfg.usb_helper);
+	else {
+		(void)snprintf(path, sizeof(path), "%s", CUSTODY_USBWATCH);
+		if (access(path, X_OK) == -1 && (n = readlink("/proc/self/exe",
+		    self, sizeof(self) - 1)) > 0) {
+			self[n] = '\0';
+			if ((slash = strrchr(self, '/')) != NULL &&
+			    (size_t)(slash - self) + sizeof("/custody-usbwatch")
+			    <= sizeof(path))
+				memcpy(stpcpy(path, self) - strlen(slash),
+				    "/custody-usbwatch",
+				    sizeof("/custody-usbwatch"));
+		}
+	}
+	if (usbmon_start(d, path, d->cfg.ios_lockdown, err,
+	    sizeof(err)) != 0)
+		dlog("usb: no USB detection: %s", err);
+}
+
 static int
 signals_fd(void)
 {
@@ -294,12 +330,14 @@ server_run(struct daemon *d, char *err, size_t errlen)
 		return lfd;
 	if ((sfd = signals_fd()) == -1 ||
 	    (cl = calloc((size_t)max, sizeof(*cl))) == NULL ||
-	    (pf = calloc((size_t)max + 2, sizeof(*pf))) == NULL ||
+	    (pf = calloc((size_t)max + 3, sizeof(*pf))) == NULL ||
 	    (buf = malloc(DAEMON_MAX_MSG + 1)) == NULL) {
 		r = custody_fail(err, errlen, CUSTODY_ERR_NOMEM, "cannot set "
 		    "up the event loop");
 		goto out;
 	}
+	if (d->cfg.usb_monitor)
+		usb_start(d);
 	/* Initialisation is over: from here on, only the allowlist. */
 	if ((r = sandbox_apply(err, errlen)) != 0)
 		goto out;
@@ -316,12 +354,16 @@ server_run(struct daemon *d, char *err, size_t errlen)
 		pf[0].events = POLLIN;
 		pf[1].fd = sfd;
 		pf[1].events = POLLIN;
+		/* A negative descriptor is skipped by poll: no helper. */
+		pf[2].fd = usbmon_fd(d);
+		pf[2].events = POLLIN;
+		pf[2].revents = 0;
 		for (i = 0; i < n; i++) {
-			pf[i + 2].fd = cl[i].fd;
-			pf[i + 2].events = POLLIN;
-			pf[i + 2].revents = 0;
+			pf[i + 3].fd = cl[i].fd;
+			pf[i + 3].events = POLLIN;
+			pf[i + 3].revents = 0;
 		}
-		if (poll(pf, (nfds_t)n + 2, next_timeout(d, cl, n)) == -1 &&
+		if (poll(pf, (nfds_t)n + 3, next_timeout(d, cl, n)) == -1 &&
 		    errno != EINTR) {
 			r = custody_fail(err, errlen, CUSTODY_ERR_IO, "poll: %s",
 			    strerror(errno));
@@ -334,8 +376,10 @@ server_run(struct daemon *d, char *err, size_t errlen)
 			    si.ssi_signo != SIGHUP)
 				stop = 1;
 		}
+		if (pf[2].revents & (POLLIN | POLLHUP | POLLERR))
+			usbmon_read(d);
 		for (i = 0; i < n; i++) {
-			if (pf[i + 2].revents & (POLLIN | POLLHUP | POLLERR))
+			if (pf[i + 3].revents & (POLLIN | POLLHUP | POLLERR))
 				client_read(d, &cl[i], buf);
 			else if (daemon_mono_ms() - cl[i].last >=
 			    (int64_t)d->cfg.client_timeout * 1000) {
@@ -355,6 +399,7 @@ server_run(struct daemon *d, char *err, size_t errlen)
 out:
 	for (i = 0; i < n; i++)
 		close(cl[i].fd);
+	usbmon_stop(d);
 	free(cl);
 	free(pf);
 	free(buf);

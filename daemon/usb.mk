@@ -7,7 +7,7 @@
 # daemon source, and tests/unit/test_usb_classify.c by UNIT_SRCS; this
 # file adds what they need: libusb-1.0's include directory for everyone
 # (libudev.h is in /usr/include), and the libudev and libusb-1.0 libraries
-# for custodyd only -- the one binary that will read devices.  Only
+# for custody-usbwatch only -- the one binary that reads devices.  Only
 # daemon/usb_udev.c includes libudev.h; the unit test does not reach it.
 #
 # Debian packages: to build, libudev-dev and libusb-1.0-0-dev; for these
@@ -36,7 +36,18 @@ USB_CFLAGS	:= $(patsubst -I%,-isystem %,$(shell pkg-config --cflags \
 		    $(USB_PKGS) 2>/dev/null))
 USB_LIBS	:= $(shell pkg-config --libs $(USB_PKGS) 2>/dev/null)
 CFLAGS		+= $(USB_CFLAGS)
-$(B)/custodyd: LDLIBS += $(USB_LIBS)
+$(B)/custody-usbwatch: LDLIBS += $(USB_LIBS)
+
+# custody-usbwatch, the USB monitor custodyd starts (daemon/usbmon.h):
+# its own sources, and the library's USB identity code.  custodyd finds it
+# at $(LIBEXECDIR), or else beside itself (a build tree).
+USBWATCH_SRCS	= $(wildcard daemon/usbwatch/*.c)
+USBWATCH_OBJS	= $(USBWATCH_SRCS:%.c=$(B)/%.o)
+$(B)/daemon/server.o: CFLAGS += \
+	-DCUSTODY_USBWATCH='"$(LIBEXECDIR)/custody-usbwatch"'
+
+$(B)/custody-usbwatch: $(USBWATCH_OBJS) $(B)/libcustody.a
+	$(CC) $(LDFLAGS) -o $@ $(USBWATCH_OBJS) $(B)/libcustody.a $(LDLIBS)
 
 UMOCKDEV_CFLAGS	:= $(patsubst -I%,-isystem %,$(shell pkg-config --cflags \
 		    umockdev-1.0 2>/dev/null))
@@ -52,6 +63,7 @@ USB_LIB_SRCS	= daemon/usb_identity.c daemon/usb_classify.c \
 		  common/buf.c common/error.c common/escape.c common/utf8.c
 USB_LIB_OBJS	= $(USB_LIB_SRCS:%.c=$(USB_B)/%.o)
 USB_TEST_BINS	= $(USB_B)/tests/umockdev/test_usb_umockdev \
+		  $(USB_B)/tests/umockdev/test_usbwatch \
 		  $(USB_B)/tests/udev/test_udev_rules
 USB_TESTS	= $(USB_TEST_BINS:%=%.sh)
 

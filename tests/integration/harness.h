@@ -186,8 +186,9 @@ h_start(struct harness *h, const char *extra_conf)
 	(void)snprintf(pw, sizeof(pw), "%s/pw", h->dir);
 	if ((fp = fopen(h->conf, "w")) == NULL)
 		return -1;
-	fprintf(fp, "kdf_log2n = 10\nclient_timeout = 2\n%s",
-	    extra_conf ? extra_conf : "");
+	/* No USB monitor unless a test asks (tests/umockdev/ do). */
+	fprintf(fp, "kdf_log2n = 10\nclient_timeout = 2\nusb_monitor = off\n"
+	    "%s", extra_conf ? extra_conf : "");
 	fclose(fp);
 	if ((fp = fopen(pw, "w")) == NULL)
 		return -1;

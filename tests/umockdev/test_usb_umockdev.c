@@ -48,10 +48,10 @@
 #include "common/error.h"
 #include "daemon/usb_classify.h"
 #include "daemon/usb_identity.h"
+#include "tests/umockdev/bed.h"
 #include "tests/umockdev/fixture.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define USB1		"/sys/devices/pci0000:00/0000:00:14.0/usb1"
 #define ERRLEN		256
 #define HOTPLUG_WAIT_MS	5000
 
@@ -105,61 +105,6 @@ static const char *const fixtures[] = {
 	"android-tablet", "usb-keyboard", "usb-stick", "hub-with-phone",
 	"hostile", "hostile-ids",
 };
-
-struct bed {
-	UMockdevTestbed	*tb;
-	struct udev	*udev;
-};
-
-/* ---- helpers ---- */
-
-static void
-bed_load(struct bed *b, const char *name)
-{
-	GError *gerr = NULL;
-	char why[256], *text;
-
-	if ((text = fixture_text(name, why, sizeof(why))) == NULL)
-		fail_msg("%s", why);
-	if (!umockdev_testbed_add_from_string(b->tb, text, &gerr))
-		fail_msg("umockdev rejected %s: %s", name, gerr->message);
-	free(text);
-}
-
-static struct bed *
-bed_new(void)
-{
-	struct bed *b = calloc(1, sizeof(*b));
-
-	if (b == NULL)
-		return NULL;
-	/* The testbed first: umockdev decides once, on first use, whether
-	 * it runs in a mock environment. */
-	b->tb = umockdev_testbed_new();
-	if (!umockdev_in_mock_environment()) {
-		fprintf(stderr, "test_usb_umockdev: run me under "
-		    "umockdev-wrapper\n");
-		g_object_unref(b->tb);
-		free(b);
-		return NULL;
-	}
-	if ((b->udev = udev_new()) == NULL) {
-		g_object_unref(b->tb);
-		free(b);
-		return NULL;
-	}
-	return b;
-}
-
-static void
-bed_free(struct bed *b)
-{
-	if (b == NULL)
-		return;
-	udev_unref(b->udev);
-	g_object_unref(b->tb);
-	free(b);
-}
 
 /* The shared testbed: every fixture loaded. */
 static int
@@ -465,46 +410,6 @@ pump(libusb_context *ctx, const struct hotplug_log *log, int arrived,
 		    log->arrived, log->left, arrived, left);
 }
 
-/*
- * Drops the links in the testbed's /sys/bus/usb/devices that point
- * nowhere.  umockdev 0.17 (Debian 12) removes a device's own bus link but
- * not its children's, so the same interfaces could not be added again;
- * umockdev 0.18 removes them itself, and then this finds nothing.
- */
-static void
-drop_dangling_bus_links(struct bed *b)
-{
-	char *sys = umockdev_testbed_get_sys_dir(b->tb), path[1024];
-	struct dirent *de;
-	struct stat st;
-	DIR *d;
-
-	(void)snprintf(path, sizeof(path), "%s/bus/usb/devices", sys);
-	if ((d = opendir(path)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.' ||
-			    fstatat(dirfd(d), de->d_name, &st, 0) == 0)
-				continue;
-			(void)unlinkat(dirfd(d), de->d_name, 0);
-		}
-		(void)closedir(d);
-	}
-	g_free(sys);
-}
-
-/*
- * Unplugs the device at syspath: its "remove" uevent (umockdev 0.17 does
- * not send one from remove_device; 0.18 does, and libusb ignores the
- * second), then its sysfs tree.
- */
-static void
-unplug(struct bed *b, const char *syspath)
-{
-	umockdev_testbed_uevent(b->tb, syspath, "remove");
-	umockdev_testbed_remove_device(b->tb, syspath);
-	drop_dangling_bus_links(b);
-}
-
 static libusb_context *
 hotplug_start(struct hotplug_log *log, int flags,
     libusb_hotplug_callback_handle *h)
@@ -536,7 +441,7 @@ test_libusb_arrived_left(void **state)
 	assert_int_equal(log.last_product, 0x12a8);
 	assert_int_equal(log.last_bus, 1);
 	assert_int_equal(log.last_addr, 2);
-	unplug(b, USB1 "/1-1");
+	bed_unplug(b, USB1 "/1-1");
 	pump(ctx, &log, 1, 1);
 	assert_int_equal(log.last_addr, 2);
 	libusb_hotplug_deregister_callback(ctx, h);
@@ -574,7 +479,7 @@ test_libusb_hub(void **state)
 	umockdev_testbed_uevent(b->tb, USB1 "/1-8/1-8.1", "remove");
 	pump(ctx, &log, 2, 1);
 	assert_int_equal(log.last_product, 0x4ee2);
-	unplug(b, USB1 "/1-8");
+	bed_unplug(b, USB1 "/1-8");
 	pump(ctx, &log, 2, 2);
 	libusb_hotplug_deregister_callback(ctx, h);
 	libusb_exit(ctx);
@@ -602,7 +507,7 @@ test_libusb_rounds(void **state)
 			bed_load(b, names[(round + k) % 3]);
 		pump(ctx, &log, 3 * (round + 1), 3 * round);
 		for (k = 0; k < 3; k++)
-			unplug(b, paths[(round + 2 * k) % 3]);
+			bed_unplug(b, paths[(round + 2 * k) % 3]);
 		pump(ctx, &log, 3 * (round + 1), 3 * (round + 1));
 	}
 	libusb_hotplug_deregister_callback(ctx, h);
