@@ -145,7 +145,8 @@ demo: deps
 	@sh scripts/demo.sh $(B)
 
 bench: deps
-	@$(MAKE) --no-print-directory $(B)/custody $(B)/custodyd $(BENCH_BINS)
+	@$(MAKE) --no-print-directory $(B)/custody $(B)/custodyd \
+	    $(B)/custody-usbwatch $(BENCH_BINS) $(USB_BENCH)
 	@sh scripts/bench.sh $(B)
 
 analyze:

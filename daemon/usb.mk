@@ -66,10 +66,13 @@ USB_TEST_BINS	= $(USB_B)/tests/umockdev/test_usb_umockdev \
 		  $(USB_B)/tests/umockdev/test_usbwatch \
 		  $(USB_B)/tests/udev/test_udev_rules
 USB_TESTS	= $(USB_TEST_BINS:%=%.sh)
+# The detection benchmark, run by scripts/bench.sh (make bench).
+USB_BENCH	= $(USB_B)/tests/umockdev/bench_detect.sh
 
 .PHONY: usb-tests check-usb
 # Keep the binaries and objects make reaches only through the runners.
-.SECONDARY: $(USB_TEST_BINS) $(USB_TEST_BINS:%=%.o) $(USB_LIB_OBJS)
+.SECONDARY: $(USB_TEST_BINS) $(USB_TEST_BINS:%=%.o) $(USB_LIB_OBJS) \
+	    $(USB_BENCH:%.sh=%) $(USB_BENCH:%.sh=%.o)
 
 $(USB_B)/%.o: %.c
 	@mkdir -p $(@D)

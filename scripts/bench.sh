@@ -61,6 +61,16 @@ for src in tests/bench/*.c; do
 		exit 1
 	fi
 done
+# Detection under umockdev (tests/umockdev/bench_detect.c): its own build,
+# without sanitizers, run through its umockdev-wrapper script.
+detect=build/usb/tests/umockdev/bench_detect.sh
+if [ -x "$detect" ]; then
+	echo "bench: running bench_detect" >&2
+	if ! CUSTODY_BIN=$(cd "$B" && pwd)/custody "$detect" >>"$figs"; then
+		echo "bench: bench_detect failed; figures so far in $figs" >&2
+		exit 1
+	fi
+fi
 {
 	echo "bench_seconds $(($(date +%s) - start))"
 	echo "bench_date $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -125,6 +135,8 @@ BEGIN {
 	# and against sha256sum, sha512sum, tar, openssl cms -sign/-encrypt.
 	t["export_ratio_1m_vs_1k"] = "< 1.5"
 	t["export_vs_stock_tools"] = "<= 1.0"
+	t["detect_p99_ms"] = "< 100"
+	t["detect_idle_wakeups"] = "== 0"
 	printf "%-34s %14s  %-9s %-9s %s\n", "FIGURE", "VALUE", "UNIT",
 	    "TARGET", ""
 }

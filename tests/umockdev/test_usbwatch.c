@@ -30,177 +30,50 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "tests/integration/harness.h"
-#include "tests/umockdev/bed.h"
+#include "tests/umockdev/station.h"
 
-/* Long: the hostile fixture's 2000 interfaces take seconds to build. */
-#define WAIT_MS		20000
-#define SLT_PW		"amber lantern pebble orchard"
-
-struct fx {
-	struct bed	*b;
-	struct harness	 h;
-	char		 tok[65];	/* slt "sue" */
-	char		 script[256];	/* starts the helper */
-};
-
-static struct fx *F;
-
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
-}
-
-/* CUSTODY_BIN and CUSTODYD_BIN from make check, else the build tree. */
-static void
-bins(void)
-{
-	char cwd[512], p[700];
-
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
-		return;
-	(void)snprintf(p, sizeof(p), "%s/build/custodyd", cwd);
-	setenv("CUSTODYD_BIN", p, 0);
-	(void)snprintf(p, sizeof(p), "%s/build/custody", cwd);
-	setenv("CUSTODY_BIN", p, 0);
-}
-
-/*
- * Only custody-usbwatch sees the testbed.  custodyd runs without the
- * preload library (its wrappers make system calls the daemon's seccomp
- * filter rightly kills) and starts the helper through a script that
- * puts the library back; $UMOCKDEV_DIR passes through the daemon's
- * environment as it is.
- */
-static char	preload[1024];
-
-static int
-helper_script(const char *bindir, char *path, size_t len)
-{
-	static int n;
-	FILE *fp;
-
-	if (preload[0] == '\0' && getenv("LD_PRELOAD") != NULL)
-		(void)snprintf(preload, sizeof(preload), "%s",
-		    getenv("LD_PRELOAD"));
-	unsetenv("LD_PRELOAD");
-	(void)snprintf(path, len, "/tmp/custody-usbwatch-%ld-%d.sh",
-	    (long)getpid(), n++);
-	if ((fp = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(fp, "#!/bin/sh\nLD_PRELOAD='%s' exec '%s/custody-usbwatch' "
-	    "\"$@\"\n", preload, bindir);
-	fclose(fp);
-	return chmod(path, 0700);
-}
+#define SLT_PW		ST_SLT_PW
 
 static int
 setup(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-	char conf[1024], helper[700], *slash;
-	json_t *rep;
+	struct station *st = st_start();
 
-	if (f == NULL || (f->b = bed_new()) == NULL)
+	if (st == NULL)
 		return -1;
-	bins();
-	(void)snprintf(helper, sizeof(helper), "%s", getenv("CUSTODYD_BIN"));
-	if ((slash = strrchr(helper, '/')) != NULL)
-		*slash = '\0';
-	if (helper_script(helper, f->script, sizeof(f->script)) != 0)
-		return -1;
-	(void)snprintf(conf, sizeof(conf), "usb_monitor = on\n"
-	    "usb_helper = %s\n", f->script);
-	if (h_start(&f->h, conf) != 0) {
-		fprintf(stderr, "cannot start custodyd (%s)\n",
-		    getenv("CUSTODYD_BIN"));
-		return -1;
-	}
-	if (h_login(&f->h, H_ADMIN, H_ADMIN_PW, f->tok) == NULL) {
-		fprintf(stderr, "cannot log in as %s\n", H_ADMIN);
-		return -1;
-	}
-	rep = h_req(&f->h, f->tok, "user.add", "{\"user\":\"sue\",\"role\":"
-	    "\"slt\",\"new_password\":\"" SLT_PW "\",\"password\":\""
-	    H_ADMIN_PW "\"}");
-	if (!h_ok(rep)) {
-		fprintf(stderr, "user.add: %s\n", h_msg(rep));
-		return -1;
-	}
-	json_decref(rep);
-	if (h_login(&f->h, "sue", SLT_PW, f->tok) == NULL) {
-		fprintf(stderr, "cannot log in as sue\n");
-		return -1;
-	}
-	*state = F = f;
+	*state = st;
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
-
-	h_finish(&f->h);
-	(void)unlink(f->script);
-	bed_free(f->b);
-	free(f);
+	st_stop(*state);
 	return 0;
 }
 
-/* The monitor's answer: device.list with detected (and all). */
 static json_t *
-detected(struct fx *f, int all)
+detected(struct station *f, int all)
 {
-	json_t *rep = h_req(&f->h, f->tok, "device.list", all ?
-	    "{\"detected\":true,\"all\":true}" : "{\"detected\":true}");
+	json_t *rep = st_detected(f, all);
 
-	assert_true(h_ok(rep));
+	assert_non_null(rep);
 	return rep;
 }
 
-static const json_t *
-find_port(json_t *rep, const char *port)
-{
-	json_t *a = json_object_get(json_object_get(rep, "result"),
-	    "detected"), *e;
-	size_t i;
+#define find_port	st_find_port
 
-	json_array_foreach(a, i, e)
-		if (strcmp(json_string_value(json_object_get(e, "port")) ?: "",
-		    port) == 0)
-			return e;
-	return NULL;
-}
-
-/* Waits until port is (or, if gone, is no longer) in the list. */
 static void
-wait_port(struct fx *f, const char *port, int all, int gone)
+wait_port(struct station *f, const char *port, int all, int gone)
 {
-	long deadline = now_ms() + WAIT_MS;
-	json_t *rep;
-	int there;
-
-	for (;;) {
-		rep = detected(f, all);
-		there = find_port(rep, port) != NULL;
-		json_decref(rep);
-		if (there != gone)
-			return;
-		if (now_ms() > deadline)
-			fail_msg("port %s still %s after %d ms", port,
-			    gone ? "there" : "missing", WAIT_MS);
-		h_sleep_ms(5);
-	}
+	if (st_wait_port(f, port, all, gone, 5) != 0)
+		fail_msg("port %s still %s after %d ms", port,
+		    gone ? "there" : "missing", ST_WAIT_MS);
 }
 
 /* Events of the log with this action, by reading the database. */
 static int
-count(struct fx *f, const char *action)
+count(struct station *f, const char *action)
 {
 	char path[256];
 	sqlite3 *db;
@@ -222,7 +95,7 @@ count(struct fx *f, const char *action)
 
 /* device.detected events of devices whose identity was refused. */
 static int
-count_refused(struct fx *f)
+count_refused(struct station *f)
 {
 	char path[256];
 	sqlite3 *db;
@@ -245,7 +118,7 @@ count_refused(struct fx *f)
 
 /* The newest event with this action, parsed. */
 static json_t *
-last(struct fx *f, const char *action)
+last(struct station *f, const char *action)
 {
 	char path[256];
 	sqlite3 *db;
@@ -276,7 +149,7 @@ ev_str(json_t *ev, const char *part, const char *key)
 }
 
 static void
-log_verifies(struct fx *f)
+log_verifies(struct station *f)
 {
 	struct h_out o;
 
@@ -287,7 +160,7 @@ log_verifies(struct fx *f)
 
 /* Sue's CLI session, logged in once. */
 static void
-cli_login(struct fx *f)
+cli_login(struct station *f)
 {
 	char pw[256];
 	struct h_out o;
@@ -311,7 +184,7 @@ cli_login(struct fx *f)
 static void
 test_detect_register_seen(void **state)
 {
-	struct fx *f = *state;
+	struct station *f = *state;
 	struct h_out o;
 	const json_t *e;
 	json_t *rep, *ev;
@@ -405,7 +278,7 @@ test_detect_register_seen(void **state)
 static void
 test_not_phones(void **state)
 {
-	struct fx *f = *state;
+	struct station *f = *state;
 	struct h_out o;
 	json_t *rep;
 
@@ -452,7 +325,7 @@ test_not_phones(void **state)
 static void
 test_hostile(void **state)
 {
-	struct fx *f = *state;
+	struct station *f = *state;
 	struct h_out o;
 
 	bed_load(f->b, "hostile");
@@ -512,7 +385,7 @@ helper_pid(pid_t daemon)
 }
 
 static void
-storm_plug(struct fx *f, int i)
+storm_plug(struct station *f, int i)
 {
 	static const char *const names[] = { "iphone", "samsung-galaxy",
 	    "pixel-mtp", "android-tablet" };
@@ -521,7 +394,7 @@ storm_plug(struct fx *f, int i)
 }
 
 static void
-storm_unplug(struct fx *f, int i)
+storm_unplug(struct station *f, int i)
 {
 	static const char *const paths[] = { USB1 "/1-1", USB1 "/1-2",
 	    USB1 "/1-3", USB1 "/1-5" };
@@ -544,7 +417,7 @@ static const char *const storm_ports[] = { "1-1", "1-2", "1-3", "1-5" };
 static void
 test_storm(void **state)
 {
-	struct fx *f = *state;
+	struct station *f = *state;
 	long d0 = 0, h0 = 0, d1, h1;
 	pid_t helper = helper_pid(f->h.pid);
 	int round, o, k;
