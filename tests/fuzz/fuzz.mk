@@ -27,7 +27,7 @@ FUZZ_CC		?= clang
 FUZZ_REPLAY_CC	?= $(CC)
 FUZZ_SECONDS	?= 60
 FUZZ_B		= build/fuzz
-FUZZ_TARGETS	= canon note receipt request usb_identity
+FUZZ_TARGETS	= canon note receipt request usb_identity usbmon
 
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer
