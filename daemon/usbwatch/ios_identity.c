@@ -58,10 +58,16 @@ entry(struct ios_identity *id, enum ios_key key)
 	}
 }
 
-static const struct usb_text *
-entry_const(const struct ios_identity *id, enum ios_key key)
+/* Every entry of id, by key. */
+static void
+entries(const struct ios_identity *id,
+    const struct usb_text *t[IOS_KEY_COUNT])
 {
-	return entry((struct ios_identity *)id, key);
+	t[IOS_KEY_UDID] = &id->udid;
+	t[IOS_KEY_PRODUCT_TYPE] = &id->product_type;
+	t[IOS_KEY_PRODUCT_VERSION] = &id->product_version;
+	t[IOS_KEY_DEVICE_CLASS] = &id->device_class;
+	t[IOS_KEY_DEVICE_NAME] = &id->device_name;
 }
 
 static const char *
@@ -355,11 +361,12 @@ check_entry(const struct usb_text *t, enum ios_key key)
 int
 ios_identity_check(const struct ios_identity *id, char *err, size_t errlen)
 {
+	const struct usb_text *t[IOS_KEY_COUNT];
 	unsigned int k;
 
+	entries(id, t);
 	for (k = 0; k < IOS_KEY_COUNT; k++)
-		if (!check_entry(entry_const(id, (enum ios_key)k),
-		    (enum ios_key)k))
+		if (!check_entry(t[k], (enum ios_key)k))
 			return custody_fail(err, errlen, CUSTODY_ERR_INVAL,
 			    "the %s received from the lockdown reader is "
 			    "inconsistent", key_names[k]);
@@ -439,6 +446,7 @@ set_text(json_t *o, const char *name, const struct usb_text *t)
 int
 ios_identity_to_json(const struct ios_identity *id, json_t **out)
 {
+	const struct usb_text *t[IOS_KEY_COUNT];
 	json_t *o;
 	unsigned int k;
 	int bad = 0;
@@ -446,9 +454,9 @@ ios_identity_to_json(const struct ios_identity *id, json_t **out)
 	*out = NULL;
 	if ((o = json_object()) == NULL)
 		return CUSTODY_ERR_NOMEM;
+	entries(id, t);
 	for (k = 0; k < IOS_KEY_COUNT; k++)
-		bad |= set_text(o, json_names[k], entry_const(id,
-		    (enum ios_key)k));
+		bad |= set_text(o, json_names[k], t[k]);
 	if (bad) {
 		json_decref(o);
 		return CUSTODY_ERR_NOMEM;

@@ -26,10 +26,26 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* The display form of t holds no control character. */
+static void
+fuzz_check_display(const struct usb_text *t)
+{
+	char disp[USB_TEXT_DISPLAY_MAX];
+	size_t i;
+
+	(void)usb_text_display(t, disp, sizeof(disp));
+	for (i = 0; disp[i] != '\0'; i++)
+		if ((unsigned char)disp[i] < 0x20 || disp[i] == 0x7f) {
+			fprintf(stderr, "a control byte reached the display "
+			    "form\n");
+			abort();
+		}
+}
+
 static void
 fuzz_check_identity(const struct ios_identity *id)
 {
-	char disp[USB_TEXT_DISPLAY_MAX], err[256], *out = NULL;
+	char err[256], *out = NULL;
 	json_t *j = NULL;
 	size_t len;
 
@@ -40,15 +56,11 @@ fuzz_check_identity(const struct ios_identity *id)
 	}
 	if (!ios_udid_match(id->udid.bytes, id->udid.bytes))
 		abort();
-	(void)usb_text_display(&id->udid, disp, sizeof(disp));
-	(void)usb_text_display(&id->product_type, disp, sizeof(disp));
-	(void)usb_text_display(&id->product_version, disp, sizeof(disp));
-	(void)usb_text_display(&id->device_class, disp, sizeof(disp));
-	(void)usb_text_display(&id->device_name, disp, sizeof(disp));
-	if (strchr(disp, '\x1b') != NULL) {
-		fprintf(stderr, "an escape reached the display form\n");
-		abort();
-	}
+	fuzz_check_display(&id->udid);
+	fuzz_check_display(&id->product_type);
+	fuzz_check_display(&id->product_version);
+	fuzz_check_display(&id->device_class);
+	fuzz_check_display(&id->device_name);
 	/* Only CUSTODY_ERR_NOMEM is allowed, and malloc does not fail here. */
 	if (ios_identity_to_json(id, &j) != 0) {
 		fprintf(stderr, "ios_identity_to_json refused an identity\n");
