@@ -22,13 +22,14 @@
  * passes ios_identity_check and names the serial it asked for.
  *
  * System calls, measured with strace -f over tests/lockdown/test_lockdown
- * (all 28 runs; Debian 12, glibc 2.36, x86-64), for the seccomp
+ * (every run in it; Debian 12, glibc 2.36, x86-64), for the seccomp
  * allowlist of the helper that calls this.  The filter is inherited by
  * the child, so both lists must be allowed:
  *
  *   parent  pipe2, clone (glibc's fork), poll, read, close, kill, wait4;
  *           clock_gettime goes through the vDSO (allow it anyway)
- *   child   set_robust_list (glibc, after fork), prlimit64 (RLIMIT_CORE),
+ *   child   set_robust_list (glibc, after fork), dup2, close_range,
+ *           prlimit64 (RLIMIT_CORE),
  *           stat (libusbmuxd checks the socket path; newfstatat on other
  *           builds), socket (AF_UNIX, SOCK_STREAM), setsockopt
  *           (SO_SNDBUF, SO_RCVBUF), fcntl (F_GETFL, F_SETFL O_NONBLOCK),
@@ -76,6 +77,7 @@ enum ld_stage {
 };
 
 #define RESULT_TAG	0xff
+#define CHILD_PIPE_FD	3	/* the child's end of the pipe, after dup2 */
 #define LD_LABEL	"custody"
 #define ERR_MAX		256
 
@@ -257,6 +259,18 @@ child_main(const char *serial, int wfd)
 	struct child_result res;
 	unsigned char msg[1 + sizeof(res)];
 
+	/*
+	 * Keep stdio and the pipe only: the helper's other descriptors (its
+	 * socket to custodyd, udev's) are out of reach of the code that
+	 * parses the phone's answers, and libusbmuxd's select() gets fds
+	 * far below FD_SETSIZE.
+	 */
+	if (wfd != CHILD_PIPE_FD) {
+		if (dup2(wfd, CHILD_PIPE_FD) < 0)
+			_exit(1);
+		wfd = CHILD_PIPE_FD;
+	}
+	(void)close_range(CHILD_PIPE_FD + 1, ~0U, 0);
 	/* A phone can make libplist abort (test_ld_nul_abort): leave no
 	 * core file of what the child held. */
 	(void)setrlimit(RLIMIT_CORE, &none);

@@ -56,6 +56,7 @@
 
 struct run {
 	int			 rc;
+	char			 peer_fds[128];	/* what the reader held */
 	char			 err[ERRLEN];
 	struct ios_identity	 id;
 	int64_t			 elapsed_ms;
@@ -70,6 +71,19 @@ now_ms(void)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+read_peer_fds(const struct fake_usbmuxd *f, char *buf, size_t buflen)
+{
+	FILE *fp;
+
+	buf[0] = '\0';
+	if ((fp = fopen(f->fdlog, "r")) == NULL)
+		return;
+	if (fgets(buf, (int)buflen, fp) == NULL)
+		buf[0] = '\0';
+	(void)fclose(fp);
 }
 
 /*
@@ -105,6 +119,7 @@ run_mode(enum fake_mode mode, const char *serial, int timeout_ms,
 	r->elapsed_ms = now_ms() - t0;
 	if (started) {
 		(void)fake_usbmuxd_log(&f, r->log, sizeof(r->log));
+		read_peer_fds(&f, r->peer_fds, sizeof(r->peer_fds));
 		fake_usbmuxd_stop(&f);
 	}
 	(void)rmdir(dir);
@@ -245,6 +260,23 @@ test_iphone_requests(void **state)
 	run_mode(FAKE_IPHONE, FAKE_SERIAL, TIMEOUT_MS, &r);
 	assert_iphone(&r);
 	assert_string_equal(r.log, want);
+}
+
+/*
+ * The reader holds only stdio, its pipe (3) and its connection: not the
+ * caller's other descriptors, which here include one dup'ed to 40.
+ */
+static void
+test_reader_fds(void **state)
+{
+	struct run r;
+	int fd;
+
+	assert_true((fd = dup2(STDERR_FILENO, 40)) == 40);
+	run_mode(FAKE_IPHONE, FAKE_SERIAL, TIMEOUT_MS, &r);
+	(void)close(fd);
+	assert_iphone(&r);
+	assert_string_equal(r.peer_fds, "0 1 2 3 4\n");
 }
 
 static void
@@ -577,6 +609,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_iphone_values),
 		cmocka_unit_test(test_iphone_requests),
+		cmocka_unit_test(test_reader_fds),
 		cmocka_unit_test(test_iphone_binary),
 		cmocka_unit_test(test_serial_forms),
 		cmocka_unit_test(test_json),

@@ -20,6 +20,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,7 @@
 struct fake {
 	enum fake_mode	 mode;
 	int		 logfd;
+	const char	*fdlog;		/* DIR/peer-fds */
 };
 
 static void
@@ -244,6 +246,47 @@ mux_list_devices(const struct fake *fk, int fd, uint32_t tag)
 
 static void lockdownd_serve(const struct fake *, int);
 
+/*
+ * Writes the descriptors the peer on fd holds open (from /proc, found by
+ * SO_PEERCRED) to fk->fdlog as "0 1 2 3 4\n", sorted.
+ */
+static void
+log_peer_fds(const struct fake *fk, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	char path[64], line[512], *end;
+	struct dirent *de;
+	int have[256] = { 0 }, out;
+	long n;
+	size_t used = 0, i;
+	DIR *dp;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return;
+	(void)snprintf(path, sizeof(path), "/proc/%d/fd", (int)cred.pid);
+	if ((dp = opendir(path)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		n = strtol(de->d_name, &end, 10);
+		if (end != de->d_name && *end == '\0' && n >= 0 && n < 256)
+			have[n] = 1;
+	}
+	(void)closedir(dp);
+	line[0] = '\0';
+	for (i = 0; i < 256 && used < sizeof(line) - 8; i++)
+		if (have[i])
+			used += (size_t)snprintf(line + used,
+			    sizeof(line) - used, "%s%zu", used ? " " : "", i);
+	if ((out = open(fk->fdlog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0)
+		return;
+	line[used++] = '\n';
+	if (write(out, line, used) != (ssize_t)used)
+		_exit(2);
+	(void)close(out);
+}
+
 /* One usbmux request; returns -1 when the connection is done. */
 static int
 mux_request(const struct fake *fk, int fd, uint32_t tag, plist_t req)
@@ -267,6 +310,7 @@ mux_request(const struct fake *fk, int fd, uint32_t tag, plist_t req)
 			plist_get_uint_val(n, &port);
 		fake_log(fk, "mux Connect DeviceID=%llu PortNumber=%llu",
 		    (unsigned long long)dev, (unsigned long long)port);
+		log_peer_fds(fk, fd);
 	} else
 		fake_log(fk, "mux %s", type);
 	if (strcmp(type, "ListDevices") == 0)
@@ -580,6 +624,7 @@ fake_usbmuxd_start(struct fake_usbmuxd *f, const char *dir,
 		return errno = ENAMETOOLONG, -1;
 	(void)snprintf(f->sock, sizeof(f->sock), "%s/usbmuxd.sock", dir);
 	(void)snprintf(f->log, sizeof(f->log), "%s/requests.log", dir);
+	(void)snprintf(f->fdlog, sizeof(f->fdlog), "%s/peer-fds", dir);
 	(void)snprintf(f->address, sizeof(f->address), "UNIX:%s", f->sock);
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
@@ -587,6 +632,7 @@ fake_usbmuxd_start(struct fake_usbmuxd *f, const char *dir,
 		return errno = ENAMETOOLONG, -1;
 	memcpy(sun.sun_path, f->sock, strlen(f->sock));
 	fk.mode = mode;
+	fk.fdlog = f->fdlog;
 	if ((fk.logfd = open(f->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
 	    O_CLOEXEC, 0600)) < 0)
 		return -1;
@@ -619,6 +665,8 @@ fake_usbmuxd_stop(struct fake_usbmuxd *f)
 		(void)unlink(f->sock);
 	if (f->log[0] != '\0')
 		(void)unlink(f->log);
+	if (f->fdlog[0] != '\0')
+		(void)unlink(f->fdlog);
 }
 
 ssize_t

@@ -19,7 +19,9 @@
  *
  * (usbmux requests by MessageType, lockdownd requests by Request, with
  * GetValue's Key; a request that is not a plist is logged as "mux ?" or
- * "lockdownd ?").  Every answer depends on the mode.
+ * "lockdownd ?").  Every answer depends on the mode.  On each Connect it
+ * also writes the descriptors the connecting process holds open (from
+ * /proc/PID/fd, PID by SO_PEERCRED) to DIR/peer-fds, as "0 1 2 3 4".
  */
 #ifndef CUSTODY_FAKE_USBMUXD_H
 #define CUSTODY_FAKE_USBMUXD_H
@@ -77,6 +79,7 @@ struct fake_usbmuxd {
 	char	 dir[256];
 	char	 sock[300];	/* DIR/usbmuxd.sock */
 	char	 log[300];	/* DIR/requests.log */
+	char	 fdlog[300];	/* DIR/peer-fds: what Connect's peer held */
 	char	 address[310];	/* "UNIX:" sock */
 };
 
