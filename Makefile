@@ -62,6 +62,7 @@ all: $(B)/custody $(B)/custodyd $(B)/custody-usbwatch
 include daemon/auth.mk
 include evidence/bag.mk
 include daemon/usb.mk
+include daemon/usbwatch/lockdown.mk
 include tests/fuzz/fuzz.mk
 
 # libseccomp: for custodyd (daemon/sandbox.c) and the test that loads it.
@@ -98,19 +99,20 @@ $(B)/tests/bench/%: $(B)/tests/bench/%.o $(B)/libcustody.a
 
 check: deps
 	@$(MAKE) --no-print-directory $(UNIT_BINS) $(INTEG_BINS) $(B)/custody \
-	    $(B)/custodyd $(B)/custody-usbwatch $(USB_TESTS) $(FUZZ_REPLAY) \
+	    $(B)/custodyd $(B)/custody-usbwatch $(USB_TESTS) \
+	    $(LOCKDOWN_TESTS) $(FUZZ_REPLAY) \
 	    $(FAULT_SHIM)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
 	    sh scripts/run-tests.sh $(UNIT_BINS) $(INTEG_BINS) $(USB_TESTS) \
-	    $(FUZZ_REPLAY) tests/tamper/tamper.sh
+	    $(LOCKDOWN_TESTS) $(FUZZ_REPLAY) tests/tamper/tamper.sh
 
 check-unit: $(UNIT_BINS)
 	@sh scripts/run-tests.sh $(UNIT_BINS)
 
 check-integration: $(B)/custody $(B)/custodyd $(B)/custody-usbwatch \
-	    $(INTEG_BINS) $(FAULT_SHIM)
+	    $(INTEG_BINS) $(FAULT_SHIM) $(LOCKDOWN_TESTS)
 	@CUSTODY_BIN=$(CURDIR)/$(B)/custody CUSTODYD_BIN=$(CURDIR)/$(B)/custodyd \
-	    sh scripts/run-tests.sh $(INTEG_BINS)
+	    sh scripts/run-tests.sh $(INTEG_BINS) $(LOCKDOWN_TESTS)
 
 # The daemon's integration run under valgrind (tests/valgrind/custodyd.sh):
 # no error and no leak in any daemon process.  Left out: the SIGKILL

@@ -258,10 +258,9 @@ register_usb(struct req *r, const char *port, json_t *data)
 	    "classification"), "vendor"));
 	if (make == NULL)
 		make = usb_text(ident, "manufacturer");
-	model = json_string_value(json_object_get(json_object_get(ident,
-	    "ios"), "ProductType"));
-	if (model == NULL || usb_text(json_object_get(ident, "ios"),
-	    "ProductType") == NULL)
+	/* An iPhone's lockdownd names the model ("iPhone14,2"). */
+	if ((model = usb_text(json_object_get(ident, "ios"),
+	    "product_type")) == NULL)
 		model = usb_text(ident, "product");
 	if (json_object_get(data, "make") == NULL && make != NULL)
 		json_object_set_new(data, "make", json_string(make));

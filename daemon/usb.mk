@@ -41,13 +41,17 @@ $(B)/custody-usbwatch: LDLIBS += $(USB_LIBS)
 # custody-usbwatch, the USB monitor custodyd starts (daemon/usbmon.h):
 # its own sources, and the library's USB identity code.  custodyd finds it
 # at $(LIBEXECDIR), or else beside itself (a build tree).
-USBWATCH_SRCS	= $(wildcard daemon/usbwatch/*.c)
+# The iOS step's own sources (daemon/usbwatch/lockdown.mk) reach it
+# through libcustody.a, with $(LOCKDOWN_LIBS).
+USBWATCH_SRCS	= daemon/usbwatch/main.c daemon/usbwatch/confine.c \
+		  daemon/usbwatch/ios.c
 USBWATCH_OBJS	= $(USBWATCH_SRCS:%.c=$(B)/%.o)
 $(B)/daemon/server.o: CFLAGS += \
 	-DCUSTODY_USBWATCH='"$(LIBEXECDIR)/custody-usbwatch"'
 
 $(B)/custody-usbwatch: $(USBWATCH_OBJS) $(B)/libcustody.a
-	$(CC) $(LDFLAGS) -o $@ $(USBWATCH_OBJS) $(B)/libcustody.a $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $(USBWATCH_OBJS) $(B)/libcustody.a $(LDLIBS) \
+	    $(LOCKDOWN_LIBS)
 
 UMOCKDEV_CFLAGS	:= $(patsubst -I%,-isystem %,$(shell pkg-config --cflags \
 		    umockdev-1.0 2>/dev/null))
@@ -56,7 +60,7 @@ UMOCKDEV_LIBS	:= $(shell pkg-config --libs umockdev-1.0 2>/dev/null)
 USB_B		?= build/usb
 USB_PLAIN_CFLAGS = -O2 -g -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE \
 		  $(WARN) $(HARDEN) -I. $(PKG_CFLAGS) $(USB_CFLAGS) \
-		  $(UMOCKDEV_CFLAGS)
+		  $(UMOCKDEV_CFLAGS) $(LOCKDOWN_CFLAGS)
 USB_PLAIN_LDFLAGS = -pie -Wl,-z,relro,-z,now
 USB_LIB_SRCS	= daemon/usb_identity.c daemon/usb_classify.c \
 		  daemon/usb_table.c daemon/usb_udev.c common/canon.c \
@@ -80,7 +84,11 @@ $(USB_B)/%.o: %.c
 
 $(USB_B)/tests/%: $(USB_B)/tests/%.o $(USB_LIB_OBJS)
 	$(CC) $(USB_PLAIN_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(USB_LIBS) \
-	    $(UMOCKDEV_LIBS) -lcmocka
+	    $(UMOCKDEV_LIBS) $(USB_EXTRA_LIBS) -lcmocka
+
+# test_usbwatch runs the iOS step against the fake usbmuxd.
+$(USB_B)/tests/umockdev/test_usbwatch: $(USB_B)/tests/usbmuxd/fake_usbmuxd.o
+$(USB_B)/tests/umockdev/test_usbwatch: USB_EXTRA_LIBS = $(PLIST_LIBS)
 
 # The runner: the test under umockdev-wrapper, from the source tree.
 $(USB_B)/tests/%.sh: $(USB_B)/tests/% daemon/usb.mk

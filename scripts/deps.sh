@@ -6,7 +6,8 @@
 set -u
 PKGS="gcc make pkg-config libssl-dev libsqlite3-dev libjansson-dev \
 libcmocka-dev libseccomp-dev libarchive-dev libudev-dev libusb-1.0-0-dev umockdev \
-libumockdev-dev udev usbmuxd libgphoto2-6 libmtp-common media-player-info \
+libumockdev-dev udev usbmuxd libimobiledevice-dev libplist-dev \
+libusbmuxd-dev libgphoto2-6 libmtp-common media-player-info \
 openssl sqlite3 coreutils tar $*"
 missing=""
 for p in $PKGS; do

@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 
 #include <seccomp.h>
@@ -88,8 +90,52 @@ static const int usbwatch_allow[] = {
 	SCMP_SYS(exit_group),	/* seen */
 };
 
+/*
+ * With --ios-lockdown only: what ios_lockdown_read (lockdown.c, which
+ * lists them as measured) needs to fork the child that talks to usbmuxd,
+ * wait for it and kill it at its deadline; the child inherits the filter.
+ */
+static const int usbwatch_allow_ios[] = {
+	SCMP_SYS(pipe2),	/* the child's answer */
+	SCMP_SYS(wait4),	/* reaping it */
+	SCMP_SYS(dup2),		/* the child: its pipe as descriptor 3 */
+	SCMP_SYS(close_range),	/* the child: nothing else crosses */
+	SCMP_SYS(prlimit64),	/* the child: RLIMIT_CORE 0 */
+	SCMP_SYS(setsockopt),	/* libusbmuxd: buffer sizes */
+	SCMP_SYS(pselect6),	/* libusbmuxd waits with select() */
+	SCMP_SYS(select),	/* likewise, older libcs */
+	SCMP_SYS(stat),		/* libusbmuxd checks the socket path */
+	SCMP_SYS(gettid),	/* abort() in the child (libplist asserts) */
+	SCMP_SYS(tgkill),	/* likewise */
+};
+
+static int
+allow_ios(scmp_filter_ctx ctx)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(usbwatch_allow_ios) /
+	    sizeof(usbwatch_allow_ios[0]); i++)
+		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
+		    usbwatch_allow_ios[i], 0)) != 0 && r != -EDOM &&
+		    r != -EINVAL)
+			return r;
+	/* fork() is clone() without CLONE_THREAD; no new threads. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, 0))) != 0)
+		return r;
+	/* clone3's flags are behind a pointer: ENOSYS makes glibc use clone. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(clone3), 0)) != 0 && r != -EDOM && r != -EINVAL)
+		return r;
+	/* SIGKILL for a child past its deadline, and nothing else. */
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+	    SCMP_A1(SCMP_CMP_EQ, SIGKILL));
+}
+
 int
-usbwatch_confine(char *err, size_t errlen)
+usbwatch_confine(int ios, char *err, size_t errlen)
 {
 	const char *off = getenv("CUSTODYD_NO_SECCOMP");
 	scmp_filter_ctx ctx;
@@ -115,6 +161,8 @@ usbwatch_confine(char *err, size_t errlen)
 	/* libusb's thread names itself when it starts ("libusb_event"). */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
 	    SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME))) != 0)
+		goto out;
+	if (ios && (r = allow_ios(ctx)) != 0)
 		goto out;
 	/* usbmuxd's socket, for the iOS step: local sockets only. */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,

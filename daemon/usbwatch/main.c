@@ -457,7 +457,7 @@ main(int argc, char **argv)
 			(void)usleep(SETTLE_POLL_MS * 1000);
 			settle(&w);
 		}
-		r = usbwatch_confine(err, sizeof(err));
+		r = usbwatch_confine(w.ios, err, sizeof(err));
 	}
 	if (r == 0) {
 		say(&w, json_pack("{s:s, s:I}", "type", "ready", "present",

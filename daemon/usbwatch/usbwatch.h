@@ -13,11 +13,12 @@
 
 /*
  * Loads the helper's seccomp allowlist into every thread of the process
- * (libusb's own included).  Returns 0, or CUSTODY_ERR_PERM with err set;
+ * (libusb's own included); with ios, also what the iOS step's child
+ * process needs (fork, wait, kill with SIGKILL, select).  Returns 0, or CUSTODY_ERR_PERM with err set;
  * the helper then refuses to run.  CUSTODYD_NO_SECCOMP=1 skips it, with
  * a warning, as it does for custodyd.
  */
-int	usbwatch_confine(char *err, size_t errlen);
+int	usbwatch_confine(int ios, char *err, size_t errlen);
 
 /*
  * The iOS identity step for the Apple device id at port: the "ios"

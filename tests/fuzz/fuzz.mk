@@ -1,7 +1,8 @@
 # fuzz.mk -- libFuzzer targets for the parsers, and the replay of their
 # seed corpus under ASan+UBSan.  Included by the top-level Makefile after
-# daemon/usb.mk (it uses LIB_SRCS, AUTH_GEN_SRC, PKG_CFLAGS, PKG_LIBS,
-# USB_CFLAGS, USB_LIBS and B).
+# daemon/usb.mk and daemon/usbwatch/lockdown.mk (it uses LIB_SRCS,
+# AUTH_GEN_SRC, PKG_CFLAGS, PKG_LIBS, USB_CFLAGS, USB_LIBS,
+# LOCKDOWN_CFLAGS, LOCKDOWN_LIBS and B).
 #
 #   make fuzz             build the fuzzers (clang) and run each for
 #                         FUZZ_SECONDS (default 60); prints executions and
@@ -27,16 +28,16 @@ FUZZ_CC		?= clang
 FUZZ_REPLAY_CC	?= $(CC)
 FUZZ_SECONDS	?= 60
 FUZZ_B		= build/fuzz
-FUZZ_TARGETS	= canon note receipt request usb_identity usbmon
+FUZZ_TARGETS	= canon note receipt request usb_identity usbmon lockdown
 
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer
 FUZZ_COMMON_CFLAGS = -O1 -g -std=c11 -D_DEFAULT_SOURCE -D_GNU_SOURCE \
 		  -Wall -Wextra -Wno-unused-parameter -I. $(PKG_CFLAGS) \
 		  $(shell pkg-config --cflags libarchive 2>/dev/null) \
-		  $(USB_CFLAGS)
+		  $(USB_CFLAGS) $(LOCKDOWN_CFLAGS)
 FUZZ_LIBS	= $(PKG_LIBS) $(shell pkg-config --libs libarchive \
-		  2>/dev/null || echo -larchive) $(USB_LIBS) \
+		  2>/dev/null || echo -larchive) $(USB_LIBS) $(LOCKDOWN_LIBS) \
 		  $(shell pkg-config --libs libseccomp 2>/dev/null) -lpthread
 FUZZ_LIB_SRCS	= $(LIB_SRCS) $(AUTH_GEN_SRC)
 

@@ -82,11 +82,12 @@ st_helper_script(const char *bindir, char *path, size_t len)
 }
 
 /*
- * A testbed, then a station with an admin and a senior leader "sue"
- * logged in (st->tok); NULL with the reason on stderr.
+ * A testbed, then a station (with extra_conf lines, or NULL) with an
+ * admin and a senior leader "sue" logged in (st->tok); NULL with the
+ * reason on stderr.
  */
 static __attribute__((unused)) struct station *
-st_start(void)
+st_start_conf(const char *extra_conf)
 {
 	struct station *st = calloc(1, sizeof(*st));
 	char conf[1024], bindir[700], *slash;
@@ -103,7 +104,7 @@ st_start(void)
 	if (st_helper_script(bindir, st->script, sizeof(st->script)) != 0)
 		goto fail;
 	(void)snprintf(conf, sizeof(conf), "usb_monitor = on\n"
-	    "usb_helper = %s\n", st->script);
+	    "usb_helper = %s\n%s", st->script, extra_conf ?: "");
 	if (h_start(&st->h, conf) != 0) {
 		fprintf(stderr, "cannot start custodyd (%s)\n",
 		    getenv("CUSTODYD_BIN"));
@@ -135,6 +136,12 @@ fail:
 	bed_free(st->b);
 	free(st);
 	return NULL;
+}
+
+static __attribute__((unused)) struct station *
+st_start(void)
+{
+	return st_start_conf(NULL);
 }
 
 static __attribute__((unused)) void

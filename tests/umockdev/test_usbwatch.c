@@ -31,6 +31,7 @@
 #include <sqlite3.h>
 
 #include "tests/umockdev/station.h"
+#include "tests/usbmuxd/fake_usbmuxd.h"
 
 #define SLT_PW		ST_SLT_PW
 
@@ -366,6 +367,67 @@ rss_kib(pid_t pid)
 	return kib;
 }
 
+/*
+ * The iOS identity step, end to end: with ios_lockdown = on, an iPhone
+ * plugged in is asked through (a fake) usbmuxd for lockdownd's values,
+ * which the daemon records as device.identified and uses to fill in the
+ * model at registration.  The fake logs every request: only ListDevices,
+ * Connect and GetValue reach it, never a pairing or a write.
+ */
+static void
+test_ios_identity(void **state)
+{
+	struct fake_usbmuxd fake;
+	struct station *st;
+	struct h_out o;
+	char dir[64] = "/tmp/custody-mux-XXXXXX", log[8192];
+	json_t *ev, *rep;
+	long deadline;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(fake_usbmuxd_start(&fake, dir, FAKE_IPHONE), 0);
+	setenv("USBMUXD_SOCKET_ADDRESS", fake.address, 1);
+	st = st_start_conf("ios_lockdown = on\n");
+	unsetenv("USBMUXD_SOCKET_ADDRESS");
+	assert_non_null(st);
+	bed_load(st->b, "iphone");
+	wait_port(st, "1-1", 0, 0);
+	for (deadline = st_now_ms() + ST_WAIT_MS; count(st,
+	    "device.identified") == 0 && st_now_ms() < deadline; )
+		h_sleep_ms(10);
+	ev = last(st, "device.identified");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(ev, "data"), "ios"), "product_type")),
+	    "iPhone14,2");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(
+	    json_object_get(ev, "data"), "ios"), "unique_device_id")),
+	    FAKE_UDID);
+	json_decref(ev);
+	assert_true(fake_usbmuxd_log(&fake, log, sizeof(log)) > 0);
+	assert_non_null(strstr(log, "lockdownd GetValue ProductType"));
+	assert_null(strstr(log, "Pair"));
+	assert_null(strstr(log, "SetValue"));
+	assert_null(strstr(log, "StartSession"));
+	assert_null(strstr(log, "StartService"));
+	assert_null(strstr(log, "QueryType"));
+	cli_login(st);
+	h_cli(&st->h, &o, "sue", "device", "register", "--port", "1-1",
+	    "--pupil", "P-8", "--reason", "behaviour", "--location", "safe",
+	    "--seal", "S-9", "--power", "on", NULL);
+	if (o.status != 0)
+		fail_msg("register --port: %s", o.text);
+	rep = h_req(&st->h, st->tok, "device.list", "{}");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(json_object_get(rep, "result"), "devices"), 0),
+	    "model")), "iPhone14,2");
+	json_decref(rep);
+	log_verifies(st);
+	st_stop(st);
+	fake_usbmuxd_stop(&fake);
+	(void)rmdir(dir);
+}
+
 /* The USB monitor: custodyd's one child. */
 static pid_t
 helper_pid(pid_t daemon)
@@ -468,6 +530,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storm, setup, teardown),
+		cmocka_unit_test(test_ios_identity),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
