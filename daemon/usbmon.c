@@ -371,6 +371,8 @@ plugged_find(struct usbmon *m, const char *port, int devnum)
 	return NULL;
 }
 
+static void	on_left(struct daemon *, const char *, int);
+
 static void
 on_arrived(struct daemon *d, json_t *msg, const char *port, int devnum)
 {
@@ -382,7 +384,7 @@ on_arrived(struct daemon *d, json_t *msg, const char *port, int devnum)
 
 	/* The same port again without a departure: that one left. */
 	if ((p = plugged_find(m, port, 0)) != NULL)
-		plugged_clear(p);
+		on_left(d, port, p->devnum);
 	for (i = 0, p = NULL; i < USBMON_MAX_PRESENT && p == NULL; i++)
 		if (!m->plugged[i].used)
 			p = &m->plugged[i];
@@ -509,6 +511,7 @@ usbmon_read(struct daemon *d)
 	struct usbmon *m = d->usb;
 	char *buf;
 	ssize_t n;
+	size_t i;
 
 	if (m == NULL || m->fd == -1)
 		return;
@@ -524,6 +527,9 @@ usbmon_read(struct daemon *d)
 			    strerror(errno));
 			dlog("usb: %s; plug-ins are no longer recorded until "
 			    "custodyd restarts", m->why);
+			/* Nobody can say any more what is plugged in. */
+			for (i = 0; i < USBMON_MAX_PRESENT; i++)
+				plugged_clear(&m->plugged[i]);
 			break;
 		}
 		if (n > USBMON_MAX_MSG) {

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <signal.h>
+
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -429,6 +431,47 @@ test_ios_identity(void **state)
 }
 
 /* The USB monitor: custodyd's one child. */
+static pid_t helper_pid(pid_t daemon);
+
+/*
+ * The helper killed (as its seccomp filter would kill it): the daemon
+ * keeps serving, forgets what was plugged in, and custody status says
+ * detection stopped and why.
+ */
+static void
+test_helper_killed(void **state)
+{
+	struct station *st = *state;
+	struct h_out o;
+	json_t *rep;
+	pid_t helper = helper_pid(st->h.pid);
+	long deadline;
+	const char *why = "";
+
+	bed_load(st->b, "samsung-galaxy");
+	wait_port(st, "1-2", 0, 0);
+	assert_true(helper > 0);
+	assert_int_equal(kill(helper, SIGSYS), 0);
+	for (deadline = st_now_ms() + ST_WAIT_MS; st_now_ms() < deadline;
+	    h_sleep_ms(10)) {
+		rep = detected(st, 1);
+		why = json_string_value(json_object_get(json_object_get(
+		    json_object_get(rep, "result"), "usb"), "why")) ?: "";
+		if (strstr(why, "signal 31") != NULL) {
+			assert_null(find_port(rep, "1-2"));
+			json_decref(rep);
+			break;
+		}
+		json_decref(rep);
+	}
+	cli_login(st);
+	h_cli(&st->h, &o, "sue", "status", NULL);
+	assert_int_equal(o.status, 0);
+	assert_non_null(strstr(o.text, "USB detection has stopped"));
+	assert_non_null(strstr(o.text, "a forbidden system call"));
+	log_verifies(st);
+}
+
 static pid_t
 helper_pid(pid_t daemon)
 {
@@ -531,6 +574,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_storm, setup, teardown),
 		cmocka_unit_test(test_ios_identity),
+		cmocka_unit_test_setup_teardown(test_helper_killed, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
