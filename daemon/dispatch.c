@@ -222,19 +222,20 @@ commit(struct req *r)
 {
 	struct receipt rc;
 	char err[256] = "", *text = NULL;
+	int e;
 
-	if (custody_log_commit(r->d->log, err, sizeof(err)) != 0) {
+	if ((e = custody_log_commit(r->d->log, err, sizeof(err))) != 0) {
 		/*
-		 * Rolled back here, but when the fsync failed after SQLite
-		 * wrote the WAL frames, a crash before the next commit can
-		 * still bring them back (tests/integration/test_fault.c), so
-		 * the client is not told that nothing changed.
+		 * Rolled back here, but when COMMIT failed in its fsync
+		 * after SQLite wrote the WAL frames, a crash before the next
+		 * commit can still bring them back (tests/integration/
+		 * test_fault.c), so then the client is not told that
+		 * nothing changed.  A failure before COMMIT (signing the
+		 * checkpoint, storing it) leaves nothing.
 		 */
 		dlog("commit failed: %s", err);
-		return req_fail(r, "internal", "could not record the request: "
-		    "%s; it may not have been saved: check the disk (custody "
-		    "station status shows free space), then check whether it "
-		    "is recorded before repeating it", err);
+		return req_store_fail(r, e, err,
+		    custody_log_in_doubt(r->d->log));
 	}
 	if (r->result == NULL)
 		r->result = json_object();

@@ -52,6 +52,7 @@ struct custody_log {
 	char			*last_note;
 	uint64_t		 even;		/* index of leaves[0..31]+1, 0=none */
 	int			 open;	/* a transaction is under way */
+	int			 in_doubt;	/* the last COMMIT failed */
 };
 
 /* Holds node (level, index) in the cache; index is at most n[level]. */
@@ -406,6 +407,7 @@ custody_log_commit(struct custody_log *log, char *err, size_t errlen)
 	if (!log->open)
 		return custody_fail(err, errlen, CUSTODY_ERR_INVAL, "no "
 		    "transaction is open");
+	log->in_doubt = 0;
 	memset(&cp, 0, sizeof(cp));
 	memcpy(cp.origin, log->origin, sizeof(cp.origin));
 	cp.size = log->frontier.size;
@@ -416,12 +418,13 @@ custody_log_commit(struct custody_log *log, char *err, size_t errlen)
 		goto fail;
 	}
 	if ((r = note_sign_checkpoint(&cp, log->key, &note)) != 0) {
-		r = custody_fail(err, errlen, r, "cannot sign the checkpoint: "
-		    "%s", custody_strerror(r));
+		r = custody_fail(err, errlen, r, "the station key could not "
+		    "sign the checkpoint (%s)", custody_strerror(r));
 		goto fail;
 	}
 	if ((r = store_checkpoint_put(log->st, cp.size, cp.root, note,
-	    t.utc)) != 0 || (r = store_commit(log->st)) != 0) {
+	    t.utc)) != 0 || (log->in_doubt = (r = store_commit(log->st)) !=
+	    0)) {
 		r = custody_fail(err, errlen, r, "cannot commit to the "
 		    "database: %s", store_errmsg(log->st));
 		goto fail;
@@ -435,6 +438,12 @@ fail:
 	free(note);
 	custody_log_abort(log);
 	return r;
+}
+
+int
+custody_log_in_doubt(const struct custody_log *log)
+{
+	return log->in_doubt;
 }
 
 int

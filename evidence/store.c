@@ -263,8 +263,9 @@ store_err(int rc)
 		return CUSTODY_ERR_CORRUPT;
 	case SQLITE_CONSTRAINT:
 		return CUSTODY_ERR_EXISTS;
-	case SQLITE_IOERR:
 	case SQLITE_FULL:
+		return CUSTODY_ERR_FULL;
+	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
 		return CUSTODY_ERR_IO;
 	case SQLITE_READONLY:

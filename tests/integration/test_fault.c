@@ -1,20 +1,25 @@
 /*
- * test_fault.c -- disk faults under the real daemon: write(2) and
- * fsync(2) failing with EIO and ENOSPC on its database (tests/fault/
- * shim.c, preloaded into custodyd only).  Each time the client gets a
- * clear error, the log gains nothing, the same request succeeds once the
- * fault clears, and a restart, even after SIGKILL with the fault still
- * on, finds the log whole and each request applied entirely or not at
- * all.  And a second program holding the database's write lock.
+ * test_fault.c -- faults injected into the real daemon (tests/fault/
+ * shim.c, preloaded into custodyd only), each driven through real
+ * requests: write(2) and fsync(2) failing with EIO and ENOSPC on its
+ * database; SQLite answering SQLITE_FULL or SQLITE_CORRUPT; the station
+ * key failing to sign.  Each time the client gets a clear error, the
+ * log gains nothing of the failed request, the same request succeeds
+ * once the fault clears, and `custody log verify` passes.  A restart,
+ * even after SIGKILL with a disk fault still on, finds the log whole and
+ * each request applied entirely or not at all.
+ * And a second program holding the database's write lock.
  */
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,21 +43,53 @@
 #define ASAN_BUILD 0
 #endif
 
+/* The control file's layout: struct shim_ctl in tests/fault/shim.c. */
+struct fault_ctl {
+	char		line[64];
+	uint64_t	calls;
+};
+
 static struct harness H;
 static char ctldir[] = "/tmp/custody-fault-XXXXXX";
-static char ctl[PATH_MAX], shim[PATH_MAX], admin[65];
+static char ctl[PATH_MAX], shim[PATH_MAX], admin[65], dsl[65];
 
+/*
+ * Sets the fault (a line of tests/fault/shim.c's list, or "" for none)
+ * and zeroes its counter.  The file is rewritten in place, never
+ * truncated: the daemon has it mapped.
+ */
 static void
 fault_set(const char *what)
 {
-	FILE *fp = fopen(ctl, "w");
+	struct fault_ctl c;
+	int fd;
 
-	assert_non_null(fp);
-	fputs(what, fp);
-	assert_int_equal(fclose(fp), 0);
+	memset(&c, 0, sizeof(c));
+	assert_true(strlen(what) < sizeof(c.line));
+	memcpy(c.line, what, strlen(what));
+	fd = open(ctl, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(pwrite(fd, &c, sizeof(c), 0), (ssize_t)sizeof(c));
+	assert_int_equal(close(fd), 0);
 }
 
-/* Starts (or restarts) the daemon with the shim preloaded; logs in. */
+/* The calls the fault has seen since it was set. */
+static uint64_t
+fault_calls(void)
+{
+	struct fault_ctl c;
+	int fd = open(ctl, O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, sizeof(c), 0), (ssize_t)sizeof(c));
+	close(fd);
+	return c.calls;
+}
+
+/*
+ * Starts (or restarts) the daemon with the shim preloaded; logs in the
+ * technician and, once there is one, the DSL.
+ */
 static int
 daemon_up(int fresh)
 {
@@ -63,16 +100,21 @@ daemon_up(int fresh)
 		return -1;
 	r = fresh ? h_start(&H, NULL) : h_start_daemon(&H);
 	unsetenv("LD_PRELOAD");
-	if (r != 0 || h_login(&H, H_ADMIN, H_ADMIN_PW, admin) == NULL)
+	if (r != 0 || h_login(&H, H_ADMIN, H_ADMIN_PW, admin) == NULL ||
+	    (dsl[0] != '\0' && h_login(&H, "lead", PW, dsl) == NULL))
 		return -1;
 	return 0;
 }
+
+static json_t *user_add(const char *user);
 
 static int
 setup(void **unused)
 {
 	const char *bin = getenv("CUSTODYD_BIN");
 	char *slash;
+	json_t *rep;
+	int ok;
 
 	if (ASAN_BUILD || bin == NULL)
 		return 0;
@@ -90,7 +132,12 @@ setup(void **unused)
 		return -1;
 	(void)snprintf(ctl, sizeof(ctl), "%s/ctl", ctldir);
 	fault_set("");
-	return daemon_up(1);
+	if (daemon_up(1) != 0)
+		return -1;
+	rep = user_add("lead");
+	ok = h_ok(rep);
+	json_decref(rep);
+	return ok && h_login(&H, "lead", PW, dsl) != NULL ? 0 : -1;
 }
 
 static int
@@ -110,7 +157,9 @@ log_size(void)
 	json_t *rep = h_req(&H, admin, "station.status", NULL);
 	json_int_t n;
 
-	assert_true(h_ok(rep));
+	if (!h_ok(rep))
+		fail_msg("station.status: %s", rep ? json_dumps(rep, 0) :
+		    "no answer");
 	n = json_integer_value(json_object_get(json_object_get(rep, "result"),
 	    "log_size"));
 	json_decref(rep);
@@ -122,9 +171,9 @@ user_add(const char *user)
 {
 	char args[256];
 
-	(void)snprintf(args, sizeof(args), "{\"user\":\"%s\",\"role\":\"slt\","
+	(void)snprintf(args, sizeof(args), "{\"user\":\"%s\",\"role\":\"%s\","
 	    "\"new_password\":\"" PW "\",\"password\":\"" H_ADMIN_PW "\"}",
-	    user);
+	    user, strcmp(user, "lead") == 0 ? "dsl" : "slt");
 	return h_req(&H, admin, "user.add", args);
 }
 
@@ -158,8 +207,28 @@ verify_offline(void)
 		fail_msg("custody log verify failed; see %s", out);
 }
 
-static const char *const faults[] = {
-	"fsync EIO", "fsync ENOSPC", "write EIO", "write ENOSPC",
+/*
+ * What the client is told.  SQLite turns a failed write into
+ * SQLITE_FULL when errno is ENOSPC; a failed fsync is an I/O error
+ * whatever errno says.
+ */
+#define DISK_IO	"could not record the request: cannot commit to the " \
+	"database: disk I/O error; it may not have been saved: check the " \
+	"disk (custody station status shows free space), then check " \
+	"whether it is recorded before repeating it"
+#define DISK_FULL "could not record the request: the disk holding the " \
+	"custody log is full; it may not have been saved: free space on it " \
+	"(custody station status shows how much is left), then check " \
+	"whether it is recorded before repeating it"
+
+static const struct {
+	const char	*fault;
+	const char	*says;
+} faults[] = {
+	{ "fsync EIO", DISK_IO },
+	{ "fsync ENOSPC", DISK_IO },
+	{ "write EIO", DISK_IO },
+	{ "write ENOSPC", DISK_FULL },
 };
 
 /* Each fault: a clear error, nothing recorded, then success. */
@@ -176,22 +245,21 @@ test_fault_then_recover(void **unused)
 	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
 		(void)snprintf(user, sizeof(user), "fault%zu", i);
 		before = log_size();
-		fault_set(faults[i]);
+		fault_set(faults[i].fault);
 		rep = user_add(user);
+		assert_true(fault_calls() > 0);
 		fault_set("");
 		if (rep == NULL || h_ok(rep))
-			fail_msg("%s: the request did not fail", faults[i]);
+			fail_msg("%s: the request did not fail", faults[i].fault);
 		assert_string_equal(h_code(rep), "internal");
-		assert_non_null(strstr(h_msg(rep), "could not record the "
-		    "request: cannot commit to the database: "));
-		assert_non_null(strstr(h_msg(rep), "may not have been saved"));
+		assert_string_equal(h_msg(rep), faults[i].says);
 		json_decref(rep);
 		assert_int_equal(log_size(), before);
 		assert_false(user_exists(user));
 		rep = user_add(user);
 		if (!h_ok(rep))
-			fail_msg("%s: after the fault cleared: %s", faults[i],
-			    h_msg(rep));
+			fail_msg("%s: after the fault cleared: %s",
+			    faults[i].fault, h_msg(rep));
 		json_decref(rep);
 		assert_int_equal(log_size(), before + 1);
 		assert_true(user_exists(user));
@@ -221,7 +289,7 @@ test_fault_then_kill(void **unused)
 	for (i = 0; i < sizeof(faults) / sizeof(faults[0]); i++) {
 		(void)snprintf(user, sizeof(user), "killed%zu", i);
 		before = log_size();
-		fault_set(faults[i]);
+		fault_set(faults[i].fault);
 		rep = user_add(user);
 		assert_false(h_ok(rep));
 		json_decref(rep);
@@ -229,17 +297,19 @@ test_fault_then_kill(void **unused)
 		fault_set("");
 		verify_offline();
 		assert_int_equal(daemon_up(0), 0);
-		after = log_size() - 1;		/* less the new login */
-		if (strncmp(faults[i], "write", 5) == 0 && after != before)
+		after = log_size() - 2;	/* less the two new logins */
+		if (strncmp(faults[i].fault, "write", 5) == 0 &&
+		    after != before)
 			fail_msg("%s: an event survived the failed write",
-			    faults[i]);
+			    faults[i].fault);
 		if (after != before && after != before + 1)
 			fail_msg("%s: the log went from %lld to %lld events",
-			    faults[i], (long long)before, (long long)after);
+			    faults[i].fault, (long long)before,
+			    (long long)after);
 		if (user_exists(user) != (after == before + 1))
 			fail_msg("%s: the event and the account disagree",
-			    faults[i]);
-		fprintf(stderr, "%s then SIGKILL: %s\n", faults[i],
+			    faults[i].fault);
+		fprintf(stderr, "%s then SIGKILL: %s\n", faults[i].fault,
 		    after == before ? "nothing kept" : "the whole request kept");
 	}
 }
@@ -279,6 +349,160 @@ test_database_locked(void **unused)
 	assert_int_equal(log_size(), before + 1);
 }
 
+/* One number from the database, read beside the running daemon. */
+static long long
+db_int(const char *sql)
+{
+	char db[PATH_MAX];
+	sqlite3_stmt *q;
+	sqlite3 *s;
+	long long v = -1;
+
+	(void)snprintf(db, sizeof(db), "%s/custody.db", H.state);
+	assert_int_equal(sqlite3_open_v2(db, &s, SQLITE_OPEN_READONLY, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(s, sql, -1, &q, NULL), SQLITE_OK);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int64(q, 0);
+	sqlite3_finalize(q);
+	sqlite3_close(s);
+	return v;
+}
+
+/* The daemon's own check of its log (custody log verify, online). */
+static void
+verify_online(void)
+{
+	json_t *rep = h_req(&H, admin, "log.verify", NULL);
+
+	if (!h_ok(rep) || !json_is_true(json_object_get(json_object_get(rep,
+	    "result"), "ok")))
+		fail_msg("custody log verify failed: %s", rep ? json_dumps(
+		    rep, 0) : "no answer");
+	json_decref(rep);
+}
+
+/* custody login as the DSL, through the real CLI. */
+static void
+cli_login(void)
+{
+	char pw[PATH_MAX];
+	struct h_out o;
+	FILE *fp;
+
+	(void)snprintf(pw, sizeof(pw), "%s/lead.pw", H.dir);
+	assert_non_null(fp = fopen(pw, "w"));
+	fputs(PW "\n", fp);
+	assert_int_equal(fclose(fp), 0);
+	h_cli(&H, &o, "lead", "login", "--user", "lead", "--password-file",
+	    pw, NULL);
+	if (o.status != 0)
+		fail_msg("custody login: %s", o.text);
+}
+
+/* custody device register, through the real CLI. */
+static void
+cli_register(struct h_out *o, const char *seal)
+{
+	h_cli(&H, o, "lead", "device", "register", "--pupil", "P-0042",
+	    "--reason", "behaviour", "--location", "office safe", "--seal",
+	    seal, "--power", "off", NULL);
+}
+
+/*
+ * A write request under fault: the CLI exits non-zero with says, the
+ * fault was met, nothing of the request is kept (no event, no device,
+ * no checkpoint), and the same request succeeds once the fault clears.
+ */
+static void
+cli_fault_then_recover(const char *fault, const char *says)
+{
+	long long ev, dev, cp;
+	struct h_out o;
+	uint64_t met;
+
+	cli_login();
+	ev = db_int("SELECT count(*) FROM events");
+	dev = db_int("SELECT count(*) FROM devices");
+	cp = db_int("SELECT count(*) FROM checkpoints");
+	fault_set(fault);
+	cli_register(&o, "F-1");
+	met = fault_calls();
+	fault_set("");
+	if (met == 0)
+		fail_msg("%s: the fault was never met", fault);
+	if (o.status == 0 || strstr(o.text, says) == NULL)
+		fail_msg("%s: expected a failure saying\n  %s\ngot %d:\n%s",
+		    fault, says, o.status, o.text);
+	if (db_int("SELECT count(*) FROM events") != ev ||
+	    db_int("SELECT count(*) FROM devices") != dev ||
+	    db_int("SELECT count(*) FROM checkpoints") != cp)
+		fail_msg("%s: something of the failed request was kept",
+		    fault);
+	cli_register(&o, "F-2");
+	if (o.status != 0 || strstr(o.text, "DEV-") == NULL)
+		fail_msg("%s: after the fault cleared: %s", fault, o.text);
+	verify_online();
+}
+
+#define SQL_FULL "could not record the request: the disk holding the " \
+	"custody log is full; nothing was recorded: free space on it " \
+	"(custody station status shows how much is left), then repeat " \
+	"the request"
+#define SQL_CORRUPT "could not record the request: the custody database " \
+	"is damaged; nothing was recorded: stop using the station until " \
+	"the technician has checked it (custody log verify --db) and " \
+	"restored custody.db from a backup, then repeat the request"
+
+/*
+ * SQLite answering SQLITE_FULL or SQLITE_CORRUPT at each stage of a
+ * write: the device's row, its event, the checkpoint that signs it, and
+ * (for CORRUPT) every SELECT, from the session's own lookup on.
+ * COMMIT itself runs through sqlite3_exec, which the shim cannot fail
+ * (see shim.c): a full disk at COMMIT is "write ENOSPC" above.
+ */
+static void
+test_sqlite_full_corrupt(void **unused)
+{
+	static const struct {
+		const char	*fault;
+		const char	*says;
+	} f[] = {
+		{ "sqlite_step SQLITE_FULL INSERT INTO devices", SQL_FULL },
+		{ "sqlite_step SQLITE_FULL INSERT INTO events", SQL_FULL },
+		{ "sqlite_step SQLITE_FULL INSERT INTO checkpoints", SQL_FULL },
+		{ "sqlite_step SQLITE_CORRUPT INSERT INTO devices",
+		    SQL_CORRUPT },
+		{ "sqlite_step SQLITE_CORRUPT INSERT INTO events",
+		    SQL_CORRUPT },
+		{ "sqlite_step SQLITE_CORRUPT INSERT INTO checkpoints",
+		    SQL_CORRUPT },
+		{ "sqlite_step SQLITE_CORRUPT SELECT", SQL_CORRUPT },
+	};
+	size_t i;
+
+	if (ASAN_BUILD)
+		skip();
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		cli_fault_then_recover(f[i].fault, f[i].says);
+}
+
+/*
+ * The station key failing to sign (EVP_DigestSign): the checkpoint is
+ * never stored unsigned, so the request is refused whole.
+ */
+static void
+test_sign_failure(void **unused)
+{
+	if (ASAN_BUILD)
+		skip();
+	cli_fault_then_recover("sign", "could not record the request: the "
+	    "station key could not sign the checkpoint (cryptographic "
+	    "operation failed); nothing was recorded: see journalctl -u "
+	    "custodyd (restart custodyd if it keeps happening), then repeat "
+	    "the request");
+}
+
 int
 main(void)
 {
@@ -286,6 +510,8 @@ main(void)
 		cmocka_unit_test(test_fault_then_recover),
 		cmocka_unit_test(test_fault_then_kill),
 		cmocka_unit_test(test_database_locked),
+		cmocka_unit_test(test_sqlite_full_corrupt),
+		cmocka_unit_test(test_sign_failure),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
