@@ -126,7 +126,8 @@ int	arg_need(struct req *r, ...) __attribute__((sentinel));
 int	req_store_fail(struct req *r, int e, const char *detail, int in_doubt);
 /*
  * Appends an event by the caller; the first one becomes r->seq.  Takes
- * ownership of subject and data (either may be NULL).
+ * ownership of subject and data, JSON objects ({} for none): NULL is
+ * taken for a json_pack that failed, and fails the request.
  */
 int	req_event(struct req *r, const char *action, json_t *subject,
 	    json_t *data);

@@ -255,7 +255,7 @@ run(struct req *r, json_t *req)
 {
 	const char *token = NULL;
 	handler_fn *fn;
-	int ok, e;
+	int allowed, ok, e;
 
 	if (envelope(r, req, &token) != 0)
 		return;
@@ -286,15 +286,29 @@ run(struct req *r, json_t *req)
 		}
 		return;
 	}
-	if ((!(r->rule->flags & POLICY_PUBLIC) && load_account(r, token) != 0) ||
+	errno = 0;
+	allowed = !((!(r->rule->flags & POLICY_PUBLIC) &&
+	    load_account(r, token) != 0) ||
 	    policy_check(r->rule, r->role, r->msg, sizeof(r->msg)) != 0 ||
-	    ((r->rule->flags & POLICY_STEPUP) && stepup(r) != 0)) {
+	    ((r->rule->flags & POLICY_STEPUP) && stepup(r) != 0));
+	ok = allowed && fn(r) == 0;
+	/*
+	 * An allocation failed on the way (malloc's ENOMEM): jansson, for
+	 * one, can leave a member out of an object without saying so, and
+	 * a scrypt that could not run looks like a wrong password.  Neither
+	 * the answer nor a refusal can be trusted, so nothing is kept.
+	 */
+	if (errno == ENOMEM) {
+		custody_log_abort(r->d->log);
+		req_store_fail(r, CUSTODY_ERR_NOMEM, NULL, 0);
+		return;
+	}
+	if (!allowed) {
 		if (r->code == NULL)
 			r->code = "forbidden";
 		custody_log_abort(r->d->log);
 		goto denied;
 	}
-	ok = fn(r) == 0;
 	if ((ok || r->keep) && r->events > 0) {
 		if (commit(r) != 0)
 			return;
@@ -328,6 +342,7 @@ reply(struct req *r, size_t *len)
 	json_t *j;
 	char *s;
 
+	errno = 0;
 	if (r->code != NULL)
 		j = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code",
 		    r->code, "message", r->msg);
@@ -336,6 +351,14 @@ reply(struct req *r, size_t *len)
 		    r->result ? r->result : json_object());
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
+	/*
+	 * jansson can write a broken document when an allocation fails
+	 * half-way (a key left out): the caller sends its own answer.
+	 */
+	if (errno == ENOMEM) {
+		free(s);
+		return NULL;
+	}
 	if (s != NULL && strlen(s) > DAEMON_MAX_REPLY) {
 		free(s);
 		s = strdup("{\"ok\":false,\"error\":{\"code\":\"too_large\","
@@ -365,7 +388,19 @@ dispatch(struct daemon *d, const char *msg, size_t len, uid_t uid, gid_t gid,
 	r.fd_out = -1;
 	*fd_out = -1;
 	d->requests++;
-	if ((req = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+	/*
+	 * jansson can turn a failed allocation into a syntax error, or
+	 * into no error and an object that lacks a member (test_fault's
+	 * allocation sweep); malloc's ENOMEM gives it away, since parsing
+	 * calls nothing else that sets errno.
+	 */
+	errno = 0;
+	req = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je);
+	if (errno == ENOMEM) {
+		json_decref(req);
+		req = NULL;
+		req_store_fail(&r, CUSTODY_ERR_NOMEM, NULL, 0);
+	} else if (req == NULL)
 		req_fail(&r, "bad_request", "malformed JSON at byte %d: %s",
 		    je.position, je.text);
 	else

@@ -148,9 +148,12 @@ req_event(struct req *r, const char *action, json_t *subject, json_t *data)
 	uint64_t seq;
 	int e;
 
-	if (actor == NULL) {
+	/* Each came from a json_pack or json_object: NULL is out of memory. */
+	if (actor == NULL || subject == NULL || data == NULL) {
+		json_decref(actor);
 		json_decref(subject);
 		json_decref(data);
+		dlog("cannot append %s: out of memory", action);
 		return req_store_fail(r, CUSTODY_ERR_NOMEM, NULL, 0);
 	}
 	e = custody_log_append(r->d->log, action, actor, subject, data, &seq);

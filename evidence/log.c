@@ -367,15 +367,17 @@ custody_log_append(struct custody_log *log, const char *action,
 		return CUSTODY_ERR_INVAL;
 	if ((r = custody_time_now(&t)) != 0)
 		return r;
+	/* The arguments are checked: json_pack fails only out of memory. */
 	if ((ev = log_event_new(action, actor, subject, data, s, &t)) == NULL)
-		return CUSTODY_ERR_INVAL;
+		return CUSTODY_ERR_NOMEM;
 	if ((r = canon_encode(ev, &body, &len)) != 0)
 		goto out;
 	if (len > LOG_MAX_EVENT) {
 		r = CUSTODY_ERR_TOOBIG;
 		goto out;
 	}
-	merkle_hash_leaf(body, len, leaf);
+	if ((r = merkle_hash_leaf(body, len, leaf)) != 0)
+		goto out;
 	if ((r = store_event_insert(log->st, s, body, len, leaf, action)) != 0)
 		goto out;
 	if ((r = merkle_frontier_append(&log->frontier, leaf, log_emit_node,
@@ -411,7 +413,11 @@ custody_log_commit(struct custody_log *log, char *err, size_t errlen)
 	memset(&cp, 0, sizeof(cp));
 	memcpy(cp.origin, log->origin, sizeof(cp.origin));
 	cp.size = log->frontier.size;
-	merkle_frontier_root(&log->frontier, cp.root);
+	if ((r = merkle_frontier_root(&log->frontier, cp.root)) != 0) {
+		r = custody_fail(err, errlen, r, "cannot compute the log's "
+		    "root: %s", custody_strerror(r));
+		goto fail;
+	}
 	if ((r = custody_time_now(&t)) != 0) {
 		r = custody_fail(err, errlen, r, "cannot read the clock: %s",
 		    custody_strerror(r));

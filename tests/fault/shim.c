@@ -8,7 +8,7 @@
  * it shared when custodyd starts, so the test changes the fault by
  * rewriting the file in place (never truncating it: the mapping would
  * fault) and reads the counter back, and checking costs the daemon no
- * system call.  The lines:
+ * system call -- which matters for malloc.  The lines:
  *
  *   write EIO|ENOSPC	write(2) and pwrite(2) on regular files fail
  *   fsync EIO|ENOSPC	fsync(2) and fdatasync(2) on regular files fail
@@ -19,6 +19,9 @@
  *			see sqlite3_step below)
  *   sign		EVP_DigestSign fails (every signature the station
  *			key makes: checkpoints, receipts, exports)
+ *   malloc N		the Nth malloc, calloc or realloc from now returns
+ *			NULL with ENOMEM; "malloc N+": that one and every
+ *			one after; "malloc 0": none, only counted
  *
  * The counter counts the calls the line's fault applies to, failed or
  * not, since the test last wrote the file; the test zeroes it with each
@@ -47,6 +50,11 @@ struct shim_ctl {
 };
 
 static struct shim_ctl *ctl;	/* NULL: not custodyd, or no FAULT_CTL */
+
+/* glibc's own allocator: dlsym could itself allocate. */
+void	*__libc_malloc(size_t);
+void	*__libc_calloc(size_t, size_t);
+void	*__libc_realloc(void *, size_t);
 
 __attribute__((constructor)) static void
 shim_init(void)
@@ -223,4 +231,41 @@ EVP_DigestSign(EVP_MD_CTX *ctx, unsigned char *sig, size_t *siglen,
 		return 0;
 	}
 	return next(ctx, sig, siglen, tbs, tbslen);
+}
+
+/* Whether this allocation is the one (or one of those) to fail. */
+static int
+shim_nomem(void)
+{
+	const char *arg = shim_arg("malloc");
+	char *end;
+	unsigned long long n;
+
+	if (arg == NULL)
+		return 0;
+	n = strtoull(arg, &end, 10);
+	ctl->calls++;
+	if (n == 0 || ctl->calls < n || (ctl->calls > n && *end != '+'))
+		return 0;
+	errno = ENOMEM;
+	return 1;
+}
+
+void *
+malloc(size_t len)
+{
+	return shim_nomem() ? NULL : __libc_malloc(len);
+}
+
+void *
+calloc(size_t n, size_t len)
+{
+	return shim_nomem() ? NULL : __libc_calloc(n, len);
+}
+
+/* realloc(p, 0) frees: never failed, never counted. */
+void *
+realloc(void *p, size_t len)
+{
+	return len > 0 && shim_nomem() ? NULL : __libc_realloc(p, len);
 }

@@ -3,11 +3,13 @@
  * shim.c, preloaded into custodyd only), each driven through real
  * requests: write(2) and fsync(2) failing with EIO and ENOSPC on its
  * database; SQLite answering SQLITE_FULL or SQLITE_CORRUPT; the station
- * key failing to sign.  Each time the client gets a clear error, the
- * log gains nothing of the failed request, the same request succeeds
- * once the fault clears, and `custody log verify` passes.  A restart,
- * even after SIGKILL with a disk fault still on, finds the log whole and
- * each request applied entirely or not at all.
+ * key failing to sign; every allocation of a write request failing in
+ * turn.  Each time the client gets a clear error, the log gains nothing
+ * of the failed request (or, when the daemon cannot even build an answer
+ * and says so, the request is applied whole or not at all), the same
+ * request succeeds once the fault clears, and `custody log verify`
+ * passes.  A restart, even after SIGKILL with a disk fault still on,
+ * finds the log whole and each request applied entirely or not at all.
  * And a second program holding the database's write lock.
  */
 #include <sys/stat.h>
@@ -382,6 +384,15 @@ verify_online(void)
 	json_decref(rep);
 }
 
+static void
+daemon_alive(void)
+{
+	int st;
+
+	if (waitpid(H.pid, &st, WNOHANG) != 0)
+		fail_msg("custodyd died (status %#x); see %s", st, H.log);
+}
+
 /* custody login as the DSL, through the real CLI. */
 static void
 cli_login(void)
@@ -503,6 +514,162 @@ test_sign_failure(void **unused)
 	    "the request");
 }
 
+/*
+ * Two write requests to sweep, and for each the count of its own events
+ * and of the rows it adds, which must agree after every fault.
+ */
+static const struct {
+	const char	*op;
+	const char	*args;
+	const char	*events;
+	const char	*rows;
+	const char	*id;	/* the new row's id in a successful answer */
+} sweeps[] = {
+	{ "case.open", "{\"category\":\"bullying\",\"summary\":\"messages "
+	    "in the year 9 group chat\",\"pupils\":[\"P-0042\"]}",
+	    "SELECT count(*) FROM events WHERE action = 'case.open'",
+	    "SELECT count(*) FROM cases", "case" },
+	{ "device.register", "{\"pupil\":\"P-0042\",\"reason\":\"behaviour\","
+	    "\"location\":\"office safe\",\"seal\":\"A-1\",\"power\":\"off\"}",
+	    "SELECT count(*) FROM events WHERE action = 'device.register'",
+	    "SELECT count(*) FROM devices", "device" },
+};
+
+/* Tallies of what a swept request came to. */
+struct sweep_tally {
+	unsigned int	points, applied, refused, unsure, dropped, missed;
+};
+
+/* The answer custodyd sends when it cannot build one (daemon/server.c). */
+#define NOMEM_ANSWERING	"custodyd ran out of memory while answering: " \
+	"the request may or may not have been recorded"
+
+/*
+ * One request with allocation n failing (and, with "+", every one after
+ * it): the daemon lives, answers the next request, and the request was
+ * applied whole, with its event, or not at all.
+ */
+static void
+sweep_one(size_t k, unsigned long n, const char *more, struct sweep_tally *t)
+{
+	char line[64];
+	long long ev, rows;
+	int fired;
+	json_int_t before, after;
+	json_t *rep;
+
+	before = log_size();
+	ev = db_int(sweeps[k].events);
+	rows = db_int(sweeps[k].rows);
+	(void)snprintf(line, sizeof(line), "malloc %lu%s", n, more);
+	fault_set(line);
+	rep = h_req(&H, dsl, sweeps[k].op, sweeps[k].args);
+	fired = fault_calls() >= n;
+	fault_set("");
+	daemon_alive();
+	after = log_size();
+	t->points += fired;
+	t->missed += !fired;	/* this time it made fewer than n */
+	if (rep == NULL)
+		t->dropped++, fprintf(stderr, "DROPPED %s\n", line);
+	else if (strstr(h_msg(rep), NOMEM_ANSWERING) != NULL)
+		t->unsure++;	/* either way: checked below */
+	else if (h_ok(rep)) {
+		t->applied++;
+		if (json_object_get(json_object_get(rep, "result"),
+		    sweeps[k].id) == NULL)
+			fail_msg("%s, %s: success without the new %s: %s",
+			    sweeps[k].op, line, sweeps[k].id, json_dumps(rep, 0));
+		if (after != before + 1 || db_int(sweeps[k].events) != ev + 1)
+			fail_msg("%s, %s: success but the log went from %lld "
+			    "to %lld", sweeps[k].op, line, (long long)before,
+			    (long long)after);
+	} else {
+		t->refused++;
+		if (h_msg(rep)[0] == '\0' || strcmp(h_code(rep),
+		    "internal") != 0)
+			fail_msg("%s, %s: a refusal that says nothing "
+			    "useful: %s", sweeps[k].op, line, json_dumps(rep,
+			    0));
+		if (db_int(sweeps[k].events) != ev)
+			fail_msg("%s, %s: refused (%s) but its event was "
+			    "kept", sweeps[k].op, line, h_msg(rep));
+	}
+	json_decref(rep);
+	if (db_int(sweeps[k].events) != db_int(sweeps[k].rows) - (rows - ev))
+		fail_msg("%s, %s: %lld events but %lld rows: half applied",
+		    sweeps[k].op, line, db_int(sweeps[k].events),
+		    db_int(sweeps[k].rows));
+	if (after != db_int("SELECT count(*) FROM events"))
+		fail_msg("%s, %s: the daemon counts %lld events, the "
+		    "database %lld", sweeps[k].op, line, (long long)after,
+		    db_int("SELECT count(*) FROM events"));
+	/* The daemon's tree must still match the database's. */
+	rep = h_req(&H, dsl, sweeps[k].op, sweeps[k].args);
+	if (!h_ok(rep))
+		fail_msg("%s, after %s: %s", sweeps[k].op, line, h_msg(rep));
+	json_decref(rep);
+}
+
+/*
+ * Allocation failure: each allocation a write request makes, failing in
+ * turn (jansson's, SQLite's and OpenSSL's all come through malloc), then
+ * each with every later one failing too, as when memory runs out for
+ * good.  SWEEP_STEP (default 1) strides through the points.
+ */
+static void
+test_nomem_sweep(void **unused)
+{
+	const char *step_env = getenv("SWEEP_STEP");
+	unsigned long n, total, step;
+	struct sweep_tally t;
+	unsigned int points = 0;
+	json_t *rep;
+	size_t k;
+	int more;
+
+	if (ASAN_BUILD)
+		skip();
+	step = step_env != NULL ? strtoul(step_env, NULL, 10) : 1;
+	if (step == 0)
+		step = 1;
+	for (k = 0; k < sizeof(sweeps) / sizeof(sweeps[0]); k++) {
+		/*
+		 * The count first ("malloc 0" fails nothing), the second
+		 * time round: the first also prepares SQLite statements
+		 * that are kept.
+		 */
+		for (n = 0; n < 2; n++) {
+			fault_set("malloc 0");
+			rep = h_req(&H, dsl, sweeps[k].op, sweeps[k].args);
+			total = (unsigned long)fault_calls();
+			fault_set("");
+			assert_true(h_ok(rep));
+			json_decref(rep);
+		}
+		assert_true(total > 10);
+		for (more = 0; more < 2; more++) {
+			memset(&t, 0, sizeof(t));
+			for (n = 1; n <= total; n += step)
+				sweep_one(k, n, more ? "+" : "", &t);
+			verify_online();
+				/* Not a sweep of nothing: the faults told. */
+			assert_true(t.refused + t.unsure > t.points / 2);
+			fprintf(stderr, "%s: %lu allocations, failing %s: %u "
+			    "applied, %u refused, %u unsure, %u dropped "
+			    "(%u not reached)\n", sweeps[k].op, total, more ?
+			    "each and all after it" : "each alone", t.applied,
+			    t.refused, t.unsure, t.dropped, t.missed);
+			assert_int_equal(t.dropped, 0);
+			points += t.points;
+		}
+	}
+	fprintf(stderr, "allocation failure: %u points swept\n", points);
+	assert_int_equal(h_stop_daemon(&H, SIGTERM) & 0xffff, 0);
+	verify_offline();
+	assert_int_equal(daemon_up(0), 0);
+}
+
 int
 main(void)
 {
@@ -512,6 +679,7 @@ main(void)
 		cmocka_unit_test(test_database_locked),
 		cmocka_unit_test(test_sqlite_full_corrupt),
 		cmocka_unit_test(test_sign_failure),
+		cmocka_unit_test(test_nomem_sweep),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
