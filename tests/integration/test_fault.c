@@ -4,19 +4,23 @@
  * requests: write(2) and fsync(2) failing with EIO and ENOSPC on its
  * database; SQLite answering SQLITE_FULL or SQLITE_CORRUPT; the station
  * key failing to sign; every allocation of a write request failing in
- * turn.  Each time the client gets a clear error, the log gains nothing
- * of the failed request (or, when the daemon cannot even build an answer
- * and says so, the request is applied whole or not at all), the same
- * request succeeds once the fault clears, and `custody log verify`
- * passes.  A restart, even after SIGKILL with a disk fault still on,
- * finds the log whole and each request applied entirely or not at all.
+ * turn; a client that never reads its answers.  Each time the client
+ * gets a clear error, the log gains nothing of the failed request (or,
+ * when the daemon cannot even build an answer and says so, the request
+ * is applied whole or not at all), the same request succeeds once the
+ * fault clears, and `custody log verify` passes.  A restart, even after
+ * SIGKILL with a disk fault still on, finds the log whole and each
+ * request applied entirely or not at all.
  * And a second program holding the database's write lock.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -252,7 +257,8 @@ test_fault_then_recover(void **unused)
 		assert_true(fault_calls() > 0);
 		fault_set("");
 		if (rep == NULL || h_ok(rep))
-			fail_msg("%s: the request did not fail", faults[i].fault);
+			fail_msg("%s: the request did not fail",
+			    faults[i].fault);
 		assert_string_equal(h_code(rep), "internal");
 		assert_string_equal(h_msg(rep), faults[i].says);
 		json_decref(rep);
@@ -514,6 +520,121 @@ test_sign_failure(void **unused)
 	    "the request");
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Sends one request on fd without waiting; 0, or -1 (errno). */
+static int
+send_req(int fd, const char *op, const char *args)
+{
+	char msg[1024];
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "{\"v\":1,\"op\":\"%s\",\"session\":"
+	    "\"%s\",\"args\":%s}", op, dsl, args);
+	assert_true(n > 0 && (size_t)n < sizeof(msg));
+	return send(fd, msg, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	    n ? 0 : -1;
+}
+
+/*
+ * A client that sends write requests and never reads the answers.  On
+ * a Unix socket the answers wait in the client's receive queue but are
+ * charged to the daemon's send buffer, so shrinking the client's
+ * SO_RCVBUF would change nothing: the daemon's buffer fills, its next
+ * answer fails with EAGAIN (a non-blocking socket, and MSG_DONTWAIT),
+ * and it drops the client instead of blocking.  Meanwhile another
+ * client is answered within 2 s (a daemon that blocked fails here).
+ *
+ * What the stuck client sees: the answers that fitted, each with its
+ * receipt, then the end of the connection.  The request whose answer
+ * did not fit was recorded all the same (an acknowledged request is
+ * one that is in the log, answered or not); those sent after it were
+ * never read.  Every answered one is in the log, and the log verifies.
+ */
+static void
+test_full_socket_buffer(void **unused)
+{
+	const struct timeval two_s = { 2, 0 };
+	char buf[8192], status[200];
+	int fd, other, i, sent = 0, answered = 0, waits = 0, ok = 1;
+	json_int_t before, after;
+	struct pollfd pfd;
+	int64_t t0;
+	json_t *r;
+	ssize_t n;
+
+	if (ASAN_BUILD)
+		skip();
+	(void)snprintf(status, sizeof(status), "{\"v\":1,\"op\":"
+	    "\"station.status\",\"session\":\"%s\"}", admin);
+	before = log_size();
+	assert_true((fd = h_connect(&H)) >= 0);
+	/* Until the daemon hangs up: it must, long before 5,000. */
+	for (i = 0; i < 5000 && ok; i++) {
+		if (send_req(fd, "device.register", "{\"pupil\":\"P-0077\","
+		    "\"reason\":\"behaviour\",\"location\":\"office safe\","
+		    "\"seal\":\"S-1\",\"power\":\"off\"}") == 0) {
+			sent++;
+			continue;
+		}
+		if (errno != EAGAIN)
+			ok = 0;		/* EPIPE: dropped */
+		else {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, 200);
+			waits++;
+		}
+		/* Never stuck on it: another client is served meanwhile. */
+		t0 = mono_ms();
+		assert_true((other = h_connect(&H)) >= 0);
+		assert_int_equal(setsockopt(other, SOL_SOCKET, SO_RCVTIMEO,
+		    &two_s, sizeof(two_s)), 0);
+		assert_int_equal(send(other, status, strlen(status),
+		    MSG_NOSIGNAL), (ssize_t)strlen(status));
+		if ((n = recv(other, buf, sizeof(buf) - 1, 0)) <= 0)
+			fail_msg("another client got no answer in %lld ms",
+			    (long long)(mono_ms() - t0));
+		buf[n] = '\0';
+		assert_non_null(strstr(buf, "\"ok\":true"));
+		close(other);
+	}
+	if (ok)
+		fail_msg("the daemon never dropped a client that does not "
+		    "read (%d requests sent)", sent);
+	while ((n = recv(fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = '\0';
+		assert_non_null(r = json_loads(buf, 0, NULL));
+		assert_true(h_ok(r));
+		assert_non_null(json_string_value(json_object_get(
+		    json_object_get(r, "result"), "device")));
+		json_decref(r);
+		answered++;
+	}
+	close(fd);
+	after = log_size();
+	fprintf(stderr, "stuck client: %d requests sent (%d times its "
+	    "buffer was full, another client answered each time), %d "
+	    "answered, %lld recorded, then dropped\n", sent, waits,
+	    answered, (long long)(after - before));
+	assert_true(answered > 0);
+	/* Each answered request is recorded; at most one more unanswered. */
+	if (after - before != answered && after - before != answered + 1)
+		fail_msg("%d answered but %lld recorded", answered,
+		    (long long)(after - before));
+	assert_int_equal(db_int("SELECT count(*) FROM devices WHERE pupil = "
+	    "'P-0077'"), after - before);
+	verify_online();
+	daemon_alive();
+}
+
 /*
  * Two write requests to sweep, and for each the count of its own events
  * and of the rows it adds, which must agree after every fault.
@@ -579,7 +700,8 @@ sweep_one(size_t k, unsigned long n, const char *more, struct sweep_tally *t)
 		if (json_object_get(json_object_get(rep, "result"),
 		    sweeps[k].id) == NULL)
 			fail_msg("%s, %s: success without the new %s: %s",
-			    sweeps[k].op, line, sweeps[k].id, json_dumps(rep, 0));
+			    sweeps[k].op, line, sweeps[k].id,
+			    json_dumps(rep, 0));
 		if (after != before + 1 || db_int(sweeps[k].events) != ev + 1)
 			fail_msg("%s, %s: success but the log went from %lld "
 			    "to %lld", sweeps[k].op, line, (long long)before,
@@ -680,6 +802,7 @@ main(void)
 		cmocka_unit_test(test_sqlite_full_corrupt),
 		cmocka_unit_test(test_sign_failure),
 		cmocka_unit_test(test_nomem_sweep),
+		cmocka_unit_test(test_full_socket_buffer),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
