@@ -102,7 +102,10 @@ void	merkle_frontier_init(struct merkle_frontier *f);
 int	merkle_frontier_append(struct merkle_frontier *f, const uint8_t leaf[32],
 	    merkle_emit_fn *emit, void *ctx);
 
-/* The root of the tree the frontier describes. */
+/*
+ * The root of the tree the frontier describes.  Returns 0, or
+ * CUSTODY_ERR_CRYPTO if OpenSSL failed (merkle_hash_leaf too).
+ */
 int	merkle_frontier_root(const struct merkle_frontier *f, uint8_t out[32]);
 
 /*
