@@ -636,8 +636,10 @@ test_full_socket_buffer(void **unused)
 }
 
 /*
- * Two write requests to sweep, and for each the count of its own events
- * and of the rows it adds, which must agree after every fault.
+ * Three write requests to sweep (the last with a step-up password, so
+ * scrypt too), and for each the count of its own events and of the rows
+ * it adds, which must agree after every fault.  A '#' in args becomes a
+ * number, for a name of its own each time.
  */
 static const struct {
 	const char	*op;
@@ -645,16 +647,38 @@ static const struct {
 	const char	*events;
 	const char	*rows;
 	const char	*id;	/* the new row's id in a successful answer */
+	int		 admin;	/* the technician's request, not the DSL's */
 } sweeps[] = {
 	{ "case.open", "{\"category\":\"bullying\",\"summary\":\"messages "
 	    "in the year 9 group chat\",\"pupils\":[\"P-0042\"]}",
 	    "SELECT count(*) FROM events WHERE action = 'case.open'",
-	    "SELECT count(*) FROM cases", "case" },
+	    "SELECT count(*) FROM cases", "case", 0 },
 	{ "device.register", "{\"pupil\":\"P-0042\",\"reason\":\"behaviour\","
 	    "\"location\":\"office safe\",\"seal\":\"A-1\",\"power\":\"off\"}",
 	    "SELECT count(*) FROM events WHERE action = 'device.register'",
-	    "SELECT count(*) FROM devices", "device" },
+	    "SELECT count(*) FROM devices", "device", 0 },
+	{ "user.add", "{\"user\":\"swept#\",\"role\":\"staff\","
+	    "\"new_password\":\"" PW "\",\"password\":\"" H_ADMIN_PW "\"}",
+	    "SELECT count(*) FROM events WHERE action = 'user.add'",
+	    "SELECT count(*) FROM users", NULL, 1 },
 };
+
+/* Sends sweep k's request, with a name not used before. */
+static json_t *
+sweep_req(size_t k)
+{
+	static unsigned int serial;
+	const char *hash = strchr(sweeps[k].args, '#');
+	char args[512];
+
+	if (hash == NULL)
+		(void)snprintf(args, sizeof(args), "%s", sweeps[k].args);
+	else
+		(void)snprintf(args, sizeof(args), "%.*s%u%s",
+		    (int)(hash - sweeps[k].args), sweeps[k].args, ++serial,
+		    hash + 1);
+	return h_req(&H, sweeps[k].admin ? admin : dsl, sweeps[k].op, args);
+}
 
 /* Tallies of what a swept request came to. */
 struct sweep_tally {
@@ -684,7 +708,7 @@ sweep_one(size_t k, unsigned long n, const char *more, struct sweep_tally *t)
 	rows = db_int(sweeps[k].rows);
 	(void)snprintf(line, sizeof(line), "malloc %lu%s", n, more);
 	fault_set(line);
-	rep = h_req(&H, dsl, sweeps[k].op, sweeps[k].args);
+	rep = sweep_req(k);
 	fired = fault_calls() >= n;
 	fault_set("");
 	daemon_alive();
@@ -697,8 +721,8 @@ sweep_one(size_t k, unsigned long n, const char *more, struct sweep_tally *t)
 		t->unsure++;	/* either way: checked below */
 	else if (h_ok(rep)) {
 		t->applied++;
-		if (json_object_get(json_object_get(rep, "result"),
-		    sweeps[k].id) == NULL)
+		if (sweeps[k].id != NULL && json_object_get(json_object_get(
+		    rep, "result"), sweeps[k].id) == NULL)
 			fail_msg("%s, %s: success without the new %s: %s",
 			    sweeps[k].op, line, sweeps[k].id,
 			    json_dumps(rep, 0));
@@ -727,7 +751,7 @@ sweep_one(size_t k, unsigned long n, const char *more, struct sweep_tally *t)
 		    "database %lld", sweeps[k].op, line, (long long)after,
 		    db_int("SELECT count(*) FROM events"));
 	/* The daemon's tree must still match the database's. */
-	rep = h_req(&H, dsl, sweeps[k].op, sweeps[k].args);
+	rep = sweep_req(k);
 	if (!h_ok(rep))
 		fail_msg("%s, after %s: %s", sweeps[k].op, line, h_msg(rep));
 	json_decref(rep);
@@ -763,7 +787,7 @@ test_nomem_sweep(void **unused)
 		 */
 		for (n = 0; n < 2; n++) {
 			fault_set("malloc 0");
-			rep = h_req(&H, dsl, sweeps[k].op, sweeps[k].args);
+			rep = sweep_req(k);
 			total = (unsigned long)fault_calls();
 			fault_set("");
 			assert_true(h_ok(rep));
