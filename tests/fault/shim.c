@@ -17,11 +17,13 @@
  *			SQLITE_CORRUPT) without running the statement,
  *			for statements whose SQL begins with SQL (or all:
  *			see sqlite3_step below)
- *   sign		EVP_DigestSign fails (every signature the station
- *			key makes: checkpoints, receipts, exports)
+ *   sign		EVP_DigestSign fails, so the station key cannot
+ *			sign a checkpoint
  *   malloc N		the Nth malloc, calloc or realloc from now returns
  *			NULL with ENOMEM; "malloc N+": that one and every
- *			one after; "malloc 0": none, only counted
+ *			one after; "malloc 0": none, only counted (jansson,
+ *			SQLite and OpenSSL all allocate through these three;
+ *			posix_memalign and the like are left alone)
  *
  * The counter counts the calls the line's fault applies to, failed or
  * not, since the test last wrote the file; the test zeroes it with each
