@@ -37,6 +37,7 @@ cli_exit_code(int err)
 	case CUSTODY_ERR_NOTFOUND:
 	case CUSTODY_ERR_PERM:
 	case CUSTODY_ERR_IO:
+	case CUSTODY_ERR_FULL:
 		return CLI_NODB;
 	case CUSTODY_ERR_SCHEMA:
 		return CLI_SCHEMA;

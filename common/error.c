@@ -23,6 +23,7 @@ custody_strerror(int code)
 	case CUSTODY_ERR_PERM:		return "permission denied";
 	case CUSTODY_ERR_RANGE:		return "out of range";
 	case CUSTODY_ERR_TOOBIG:	return "too large";
+	case CUSTODY_ERR_FULL:		return "disk full";
 	}
 	return "unknown error";
 }

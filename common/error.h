@@ -27,6 +27,7 @@ enum custody_err {
 	CUSTODY_ERR_PERM = -12,		/* not allowed */
 	CUSTODY_ERR_RANGE = -13,	/* index or size out of range */
 	CUSTODY_ERR_TOOBIG = -14,	/* over a size limit */
+	CUSTODY_ERR_FULL = -15,		/* the disk or the database is full */
 };
 
 /* Returns a static string naming the code; never NULL. */

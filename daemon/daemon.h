@@ -126,8 +126,15 @@ const char *arg_str(struct req *r, const char *name, size_t max, int *bad);
 int	arg_need(struct req *r, ...) __attribute__((sentinel));
 
 /*
+ * Fails r for error e from the store or the log (detail: a message for
+ * codes without one of their own, or NULL): the cause, whether anything
+ * was recorded (in_doubt: see custody_log_in_doubt), and what to do.
+ */
+int	req_store_fail(struct req *r, int e, const char *detail, int in_doubt);
+/*
  * Appends an event by the caller; the first one becomes r->seq.  Takes
- * ownership of subject and data (either may be NULL).
+ * ownership of subject and data, JSON objects ({} for none): NULL is
+ * taken for a json_pack that failed, and fails the request.
  */
 int	req_event(struct req *r, const char *action, json_t *subject,
 	    json_t *data);

@@ -222,19 +222,20 @@ commit(struct req *r)
 {
 	struct receipt rc;
 	char err[256] = "", *text = NULL;
+	int e;
 
-	if (custody_log_commit(r->d->log, err, sizeof(err)) != 0) {
+	if ((e = custody_log_commit(r->d->log, err, sizeof(err))) != 0) {
 		/*
-		 * Rolled back here, but when the fsync failed after SQLite
-		 * wrote the WAL frames, a crash before the next commit can
-		 * still bring them back (tests/integration/test_fault.c), so
-		 * the client is not told that nothing changed.
+		 * Rolled back here, but when COMMIT failed in its fsync
+		 * after SQLite wrote the WAL frames, a crash before the next
+		 * commit can still bring them back (tests/integration/
+		 * test_fault.c), so then the client is not told that
+		 * nothing changed.  A failure before COMMIT (signing the
+		 * checkpoint, storing it) leaves nothing.
 		 */
 		dlog("commit failed: %s", err);
-		return req_fail(r, "internal", "could not record the request: "
-		    "%s; it may not have been saved: check the disk (custody "
-		    "station status shows free space), then check whether it "
-		    "is recorded before repeating it", err);
+		return req_store_fail(r, e, err,
+		    custody_log_in_doubt(r->d->log));
 	}
 	if (r->result == NULL)
 		r->result = json_object();
@@ -254,7 +255,7 @@ run(struct req *r, json_t *req)
 {
 	const char *token = NULL;
 	handler_fn *fn;
-	int ok, e;
+	int allowed, ok, e;
 
 	if (envelope(r, req, &token) != 0)
 		return;
@@ -285,15 +286,29 @@ run(struct req *r, json_t *req)
 		}
 		return;
 	}
-	if ((!(r->rule->flags & POLICY_PUBLIC) && load_account(r, token) != 0) ||
+	errno = 0;
+	allowed = !((!(r->rule->flags & POLICY_PUBLIC) &&
+	    load_account(r, token) != 0) ||
 	    policy_check(r->rule, r->role, r->msg, sizeof(r->msg)) != 0 ||
-	    ((r->rule->flags & POLICY_STEPUP) && stepup(r) != 0)) {
+	    ((r->rule->flags & POLICY_STEPUP) && stepup(r) != 0));
+	ok = allowed && fn(r) == 0;
+	/*
+	 * An allocation failed on the way (malloc's ENOMEM): jansson, for
+	 * one, can leave a member out of an object without saying so, and
+	 * a scrypt that could not run looks like a wrong password.  Neither
+	 * the answer nor a refusal can be trusted, so nothing is kept.
+	 */
+	if (errno == ENOMEM) {
+		custody_log_abort(r->d->log);
+		req_store_fail(r, CUSTODY_ERR_NOMEM, NULL, 0);
+		return;
+	}
+	if (!allowed) {
 		if (r->code == NULL)
 			r->code = "forbidden";
 		custody_log_abort(r->d->log);
 		goto denied;
 	}
-	ok = fn(r) == 0;
 	if ((ok || r->keep) && r->events > 0) {
 		if (commit(r) != 0)
 			return;
@@ -329,6 +344,7 @@ reply(struct req *r, size_t *len)
 	json_t *j;
 	char *s;
 
+	errno = 0;
 	if (r->code != NULL)
 		j = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code",
 		    r->code, "message", r->msg);
@@ -337,6 +353,14 @@ reply(struct req *r, size_t *len)
 		    r->result ? r->result : json_object());
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
+	/*
+	 * jansson can write a broken document when an allocation fails
+	 * half-way (a key left out): the caller sends its own answer.
+	 */
+	if (errno == ENOMEM) {
+		free(s);
+		return NULL;
+	}
 	if (s != NULL && strlen(s) > DAEMON_MAX_REPLY) {
 		free(s);
 		s = strdup("{\"ok\":false,\"error\":{\"code\":\"too_large\","
@@ -366,7 +390,19 @@ dispatch(struct daemon *d, const char *msg, size_t len, uid_t uid, gid_t gid,
 	r.fd_out = -1;
 	*fd_out = -1;
 	d->requests++;
-	if ((req = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je)) == NULL)
+	/*
+	 * jansson can turn a failed allocation into a syntax error, or
+	 * into no error and an object that lacks a member (test_fault's
+	 * allocation sweep); malloc's ENOMEM gives it away, since parsing
+	 * calls nothing else that sets errno.
+	 */
+	errno = 0;
+	req = json_loadb(msg, len, JSON_REJECT_DUPLICATES, &je);
+	if (errno == ENOMEM) {
+		json_decref(req);
+		req = NULL;
+		req_store_fail(&r, CUSTODY_ERR_NOMEM, NULL, 0);
+	} else if (req == NULL)
 		req_fail(&r, "bad_request", "malformed JSON at byte %d: %s",
 		    je.position, je.text);
 	else

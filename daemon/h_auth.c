@@ -115,7 +115,7 @@ h_auth_login(struct req *r)
 	if (req_sql(r, "UPDATE users SET failures = 0, locked_until = 0 "
 	    "WHERE name = ?", json_pack("[s]", user), NULL) != 0 ||
 	    req_event(r, "auth.login", json_pack("{s:s}", "user", user),
-	    NULL) != 0)
+	    json_object()) != 0)
 		goto out;
 	r->result = json_pack("{s:s, s:s, s:s, s:i}", "session", token,
 	    "user", user, "role", role_name(r->role), "idle_timeout",
@@ -131,7 +131,7 @@ int
 h_auth_logout(struct req *r)
 {
 	if (req_event(r, "auth.logout", json_pack("{s:s}", "user", r->user),
-	    NULL) != 0)
+	    json_object()) != 0)
 		return -1;
 	session_drop(r->d, r->sess);
 	r->sess = NULL;

@@ -95,7 +95,7 @@ case_link_device(struct req *r, const char *case_id, const char *dev,
 	else if (req_sql(r, "UPDATE devices SET case_id = ? WHERE id = ?",
 	    json_pack("[s, s]", case_id, dev), NULL) == 0 &&
 	    req_event(r, "case.link", json_pack("{s:s, s:s}", "case", case_id,
-	    "device", dev), NULL) == 0) {
+	    "device", dev), json_object()) == 0) {
 		if (strcmp(json_string_value(json_object_get(d, "reason")),
 		    "suspected_illegal") == 0)
 			*suspect = 1;

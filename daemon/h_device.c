@@ -164,8 +164,10 @@ copy_args(struct req *r, json_t *data, size_t max, ...)
 
 	va_start(ap, max);
 	while ((name = va_arg(ap, const char *)) != NULL) {
-		if ((v = arg_str(r, name, max, &bad)) != NULL)
-			json_object_set_new(data, name, json_string(v));
+		/* A copy that fails (no memory; data NULL) fails r. */
+		if ((v = arg_str(r, name, max, &bad)) != NULL &&
+		    json_object_set_new(data, name, json_string(v)) != 0)
+			bad = req_store_fail(r, CUSTODY_ERR_NOMEM, NULL, 0);
 		if (bad)
 			break;
 	}

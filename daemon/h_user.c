@@ -237,7 +237,7 @@ h_user_disable(struct req *r)
 		return -1;
 	session_drop_user(r->d, user);
 	return req_event(r, "user.disable", json_pack("{s:s}", "user", user),
-	    NULL);
+	    json_object());
 }
 
 int

@@ -94,16 +94,67 @@ req_actor(const struct req *r)
 }
 
 int
+req_store_fail(struct req *r, int e, const char *detail, int in_doubt)
+{
+	const char *cause = detail, *todo;
+
+	switch (e) {
+	case CUSTODY_ERR_FULL:
+		cause = "the disk holding the custody log is full";
+		todo = "free space on it (custody station status shows how "
+		    "much is left)";
+		break;
+	case CUSTODY_ERR_CORRUPT:
+		cause = "the custody database is damaged";
+		todo = "stop using the station until the technician has "
+		    "checked it (custody log verify --db) and restored "
+		    "custody.db from a backup";
+		break;
+	case CUSTODY_ERR_NOMEM:
+		cause = "the station ran out of memory";
+		todo = "wait a minute (restart custodyd if it keeps "
+		    "happening)";
+		break;
+	case CUSTODY_ERR_CRYPTO:
+		if (cause == NULL)
+			cause = "OpenSSL failed to hash or sign";
+		todo = "see journalctl -u custodyd (restart custodyd if it "
+		    "keeps happening)";
+		break;
+	case CUSTODY_ERR_IO:
+		todo = "check the disk (custody station status shows free "
+		    "space)";
+		break;
+	default:
+		todo = "see journalctl -u custodyd";
+		break;
+	}
+	if (cause == NULL)
+		cause = custody_strerror(e);
+	if ((r->rule == NULL || !(r->rule->flags & POLICY_WRITE)) &&
+	    r->events == 0)
+		return req_fail(r, "internal", "could not answer: %s: %s",
+		    cause, todo);
+	return req_fail(r, "internal", "could not record the request: %s; "
+	    "%s: %s, then %s", cause, in_doubt ? "it may not have been saved" :
+	    "nothing was recorded", todo, in_doubt ? "check whether it is "
+	    "recorded before repeating it" : "repeat the request");
+}
+
+int
 req_event(struct req *r, const char *action, json_t *subject, json_t *data)
 {
 	json_t *actor = req_actor(r);
 	uint64_t seq;
 	int e;
 
-	if (actor == NULL) {
+	/* Each came from a json_pack or json_object: NULL is out of memory. */
+	if (actor == NULL || subject == NULL || data == NULL) {
+		json_decref(actor);
 		json_decref(subject);
 		json_decref(data);
-		return req_fail(r, "internal", "out of memory");
+		dlog("cannot append %s: out of memory", action);
+		return req_store_fail(r, CUSTODY_ERR_NOMEM, NULL, 0);
 	}
 	e = custody_log_append(r->d->log, action, actor, subject, data, &seq);
 	json_decref(actor);
@@ -111,8 +162,9 @@ req_event(struct req *r, const char *action, json_t *subject, json_t *data)
 	json_decref(data);
 	if (e != 0) {
 		dlog("cannot append %s: %s", action, custody_strerror(e));
-		return req_fail(r, "internal", "cannot record the event: %s",
-		    custody_strerror(e));
+		return e == CUSTODY_ERR_TOOBIG ? req_fail(r, "internal",
+		    "cannot record the event: %s", custody_strerror(e)) :
+		    req_store_fail(r, e, NULL, 0);
 	}
 	if (r->events++ == 0)
 		r->seq = seq;
@@ -127,10 +179,11 @@ req_sql(struct req *r, const char *sql, json_t *params, json_t **rows)
 	json_decref(params);
 	if (e == 0)
 		return 0;
-	dlog("database error: %s", store_errmsg(r->d->st));
-	return req_fail(r, e == CUSTODY_ERR_EXISTS ? "conflict" : "internal",
-	    e == CUSTODY_ERR_EXISTS ? "it already exists" :
-	    "database error; see the daemon's log");
+	dlog("database error: %s: %s", custody_strerror(e),
+	    store_errmsg(r->d->st));
+	if (e == CUSTODY_ERR_EXISTS)
+		return req_fail(r, "conflict", "it already exists");
+	return req_store_fail(r, e, NULL, 0);
 }
 
 int64_t

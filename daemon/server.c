@@ -215,6 +215,11 @@ client_read(struct daemon *d, struct client *c, char *buf)
 	static const char fds[] = "{\"ok\":false,\"error\":{\"code\":"
 	    "\"bad_request\",\"message\":\"at most one descriptor may "
 	    "come with a request\"}}";
+	/* When not even the answer could be built: written out, no malloc. */
+	static const char nomem[] = "{\"ok\":false,\"error\":{\"code\":"
+	    "\"internal\",\"message\":\"custodyd ran out of memory while "
+	    "answering: the request may or may not have been recorded; look "
+	    "(custody device show, case show) before repeating it\"}}";
 	char *out;
 	size_t outlen = 0;
 	ssize_t n;
@@ -244,8 +249,7 @@ client_read(struct daemon *d, struct client *c, char *buf)
 	if (out == NULL) {
 		if (fd_out != -1)
 			close(fd_out);
-		close(c->fd);
-		c->fd = -1;
+		client_reply(c, nomem, sizeof(nomem) - 1, -1);
 		return;
 	}
 	client_reply(c, out, outlen, fd_out);

@@ -100,7 +100,10 @@ ev_events(const char *events, size_t elen, json_t *incl, uint64_t size,
 			return custody_fail(err, errlen, CUSTODY_ERR_VERIFY,
 			    "data/proofs.json: no proof for event %lld (line "
 			    "%zu)", (long long)ci.seq, i + 1);
-		merkle_hash_leaf(p, (size_t)(nl - p), leaf);
+		if (merkle_hash_leaf(p, (size_t)(nl - p), leaf) != 0)
+			return custody_fail(err, errlen, CUSTODY_ERR_CRYPTO,
+			    "cannot hash event %lld: OpenSSL failed",
+			    (long long)ci.seq);
 		if (memcmp(leaf, want, 32) != 0)
 			return custody_fail(err, errlen, CUSTODY_ERR_VERIFY,
 			    "data/events.jsonl: event %lld is not byte-exact "

@@ -52,6 +52,7 @@ struct custody_log {
 	char			*last_note;
 	uint64_t		 even;		/* index of leaves[0..31]+1, 0=none */
 	int			 open;	/* a transaction is under way */
+	int			 in_doubt;	/* the last COMMIT failed */
 };
 
 /* Holds node (level, index) in the cache; index is at most n[level]. */
@@ -366,15 +367,17 @@ custody_log_append(struct custody_log *log, const char *action,
 		return CUSTODY_ERR_INVAL;
 	if ((r = custody_time_now(&t)) != 0)
 		return r;
+	/* The arguments are checked: json_pack fails only out of memory. */
 	if ((ev = log_event_new(action, actor, subject, data, s, &t)) == NULL)
-		return CUSTODY_ERR_INVAL;
+		return CUSTODY_ERR_NOMEM;
 	if ((r = canon_encode(ev, &body, &len)) != 0)
 		goto out;
 	if (len > LOG_MAX_EVENT) {
 		r = CUSTODY_ERR_TOOBIG;
 		goto out;
 	}
-	merkle_hash_leaf(body, len, leaf);
+	if ((r = merkle_hash_leaf(body, len, leaf)) != 0)
+		goto out;
 	if ((r = store_event_insert(log->st, s, body, len, leaf, action)) != 0)
 		goto out;
 	if ((r = merkle_frontier_append(&log->frontier, leaf, log_emit_node,
@@ -406,22 +409,28 @@ custody_log_commit(struct custody_log *log, char *err, size_t errlen)
 	if (!log->open)
 		return custody_fail(err, errlen, CUSTODY_ERR_INVAL, "no "
 		    "transaction is open");
+	log->in_doubt = 0;
 	memset(&cp, 0, sizeof(cp));
 	memcpy(cp.origin, log->origin, sizeof(cp.origin));
 	cp.size = log->frontier.size;
-	merkle_frontier_root(&log->frontier, cp.root);
+	if ((r = merkle_frontier_root(&log->frontier, cp.root)) != 0) {
+		r = custody_fail(err, errlen, r, "cannot compute the log's "
+		    "root: %s", custody_strerror(r));
+		goto fail;
+	}
 	if ((r = custody_time_now(&t)) != 0) {
 		r = custody_fail(err, errlen, r, "cannot read the clock: %s",
 		    custody_strerror(r));
 		goto fail;
 	}
 	if ((r = note_sign_checkpoint(&cp, log->key, &note)) != 0) {
-		r = custody_fail(err, errlen, r, "cannot sign the checkpoint: "
-		    "%s", custody_strerror(r));
+		r = custody_fail(err, errlen, r, "the station key could not "
+		    "sign the checkpoint (%s)", custody_strerror(r));
 		goto fail;
 	}
 	if ((r = store_checkpoint_put(log->st, cp.size, cp.root, note,
-	    t.utc)) != 0 || (r = store_commit(log->st)) != 0) {
+	    t.utc)) != 0 || (log->in_doubt = (r = store_commit(log->st)) !=
+	    0)) {
 		r = custody_fail(err, errlen, r, "cannot commit to the "
 		    "database: %s", store_errmsg(log->st));
 		goto fail;
@@ -435,6 +444,12 @@ fail:
 	free(note);
 	custody_log_abort(log);
 	return r;
+}
+
+int
+custody_log_in_doubt(const struct custody_log *log)
+{
+	return log->in_doubt;
 }
 
 int

@@ -66,6 +66,13 @@ int	custody_log_append(struct custody_log *log, const char *action,
  */
 int	custody_log_commit(struct custody_log *log, char *err, size_t errlen);
 void	custody_log_abort(struct custody_log *log);
+/*
+ * After a failed commit: 1 if SQLite's COMMIT itself failed, when the
+ * transaction may already be in the WAL, whole, for recovery to keep
+ * after a crash (a failed fsync); 0 if it failed before (signing, the
+ * checkpoint row), when nothing of it can survive.
+ */
+int	custody_log_in_doubt(const struct custody_log *log);
 
 /* One event, as stored: canonical bytes and leaf hash.  *body allocated. */
 int	custody_log_event(struct custody_log *log, uint64_t seq, char **body,

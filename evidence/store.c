@@ -263,8 +263,9 @@ store_err(int rc)
 		return CUSTODY_ERR_CORRUPT;
 	case SQLITE_CONSTRAINT:
 		return CUSTODY_ERR_EXISTS;
-	case SQLITE_IOERR:
 	case SQLITE_FULL:
+		return CUSTODY_ERR_FULL;
+	case SQLITE_IOERR:
 	case SQLITE_CANTOPEN:
 		return CUSTODY_ERR_IO;
 	case SQLITE_READONLY:
@@ -508,6 +509,13 @@ store_close(struct store *st)
 int
 store_begin(struct store *st)
 {
+	/*
+	 * A ROLLBACK that could not allocate leaves the last transaction
+	 * open, and every BEGIN after it would fail.  Nothing of it was
+	 * committed and its caller has given it up: finish rolling back.
+	 */
+	if (!sqlite3_get_autocommit(st->db))
+		(void)store_exec(st, "ROLLBACK");
 	return store_exec(st, "BEGIN IMMEDIATE");
 }
 
@@ -1020,6 +1028,15 @@ store_sql(struct store *st, const char *sql, json_t *params, json_t **rows)
 		*rows = NULL;
 	if ((r = store_stmt(st, sql, &q)) != 0)
 		return r;
+	/*
+	 * Callers build params with json_pack, which returns NULL only when
+	 * out of memory: run with no values bound, an UPDATE would match
+	 * nothing and succeed, and the request would be half applied.
+	 */
+	if (params == NULL && sqlite3_bind_parameter_count(q) > 0) {
+		r = CUSTODY_ERR_NOMEM;
+		goto out;
+	}
 	if (params != NULL && (r = store_bind_json(q, params)) != 0)
 		goto out;
 	if (rows != NULL && (out = json_array()) == NULL) {

@@ -102,7 +102,8 @@ void	store_iter_free(struct store_iter *it);	/* accepts NULL */
  * (users, devices, cases) are reached through this; the log tables only
  * through the functions above.  Statements are prepared once and kept,
  * by their text.  Returns 0, CUSTODY_ERR_EXISTS for a
- * constraint violation, or another error.
+ * constraint violation, CUSTODY_ERR_NOMEM if params is NULL but the
+ * statement takes parameters (a failed json_pack), or another error.
  */
 int	store_sql(struct store *st, const char *sql, json_t *params,
 	    json_t **rows);

@@ -171,7 +171,8 @@ verify_event(struct vstate *v, struct store_iter *it, uint64_t want,
 		return vfail(v, "event %llu: body records seq %lld: events "
 		    "were moved or swapped", (unsigned long long)want,
 		    ci.has_seq ? (long long)ci.seq : -1LL);
-	merkle_hash_leaf(body, blen, leaf);
+	if (merkle_hash_leaf(body, blen, leaf) != 0)
+		return CUSTODY_ERR_CRYPTO;
 	if (slen != 32 || memcmp(stored, leaf, 32) != 0)
 		return vfail(v, "event %llu: body does not match its leaf "
 		    "hash: the event was altered", (unsigned long long)want);
@@ -224,9 +225,10 @@ verify_run(struct vstate *v, struct store_iter *ev, struct vcheck *c,
 			return vfail(v, "checkpoint at size %llu does not fall "
 			    "on an event boundary", (unsigned long long)c->size);
 		/* The root is only needed where something is compared. */
-		if ((c->more && c->size == f.size) ||
-		    (rc != NULL && f.size == rc->cp.size))
-			merkle_frontier_root(&f, root);
+		if (((c->more && c->size == f.size) ||
+		    (rc != NULL && f.size == rc->cp.size)) &&
+		    (r = merkle_frontier_root(&f, root)) != 0)
+			return r;
 		if (c->more && c->size == f.size) {
 			if ((r = verify_checkpoint(v, c, pub, res->origin,
 			    root)) != 0)
@@ -245,8 +247,7 @@ verify_run(struct vstate *v, struct store_iter *ev, struct vcheck *c,
 	if (r < 0)
 		return r;
 	res->events = f.size;
-	merkle_frontier_root(&f, res->root);
-	return 0;
+	return merkle_frontier_root(&f, res->root);
 }
 
 /* After the last event: nothing may be left over, nothing unsigned. */

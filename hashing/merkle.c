@@ -135,12 +135,15 @@ hash_empty(uint8_t out[HASHLEN])
 	return 0;
 }
 
-/* The leaf hash of RFC 9162 2.1.1.  Aborts if OpenSSL fails. */
-void
+/*
+ * The leaf hash of RFC 9162 2.1.1.  Returns 0 or CUSTODY_ERR_CRYPTO: the
+ * daemon hashes every event, and OpenSSL failing to allocate its digest
+ * context must cost it the request, not the process.
+ */
+int
 merkle_hash_leaf(const void *data, size_t len, uint8_t out[32])
 {
-	if (hash_prefixed(0x00, data, len, out) != 0)
-		abort();
+	return hash_prefixed(0x00, data, len, out);
 }
 
 /* The interior node hash of RFC 9162 2.1.1.  Aborts if OpenSSL fails. */
@@ -464,28 +467,30 @@ merkle_frontier_append(struct merkle_frontier *f, const uint8_t leaf[32],
 	return 0;
 }
 
-/* Folds the frontier into the root (F2).  Aborts if OpenSSL fails. */
-void
+/*
+ * Folds the frontier into the root (F2).  Returns 0 or
+ * CUSTODY_ERR_CRYPTO (OpenSSL failed, as for merkle_hash_leaf).
+ */
+int
 merkle_frontier_root(const struct merkle_frontier *f, uint8_t out[32])
 {
 	uint8_t acc[HASHLEN];
 	unsigned int l;
 	int have = 0;
 
-	if (f->size == 0) {
-		merkle_hash_empty(out);
-		return;
-	}
+	if (f->size == 0)
+		return hash_empty(out);
 	for (l = 0; l < MERKLE_MAX_LEVELS; l++) {
 		if (((f->size >> l) & 1) == 0)
 			continue;
 		if (!have)
 			memcpy(acc, f->hash[l], HASHLEN);
 		else if (hash_node(f->hash[l], acc, acc) != 0)
-			abort();
+			return CUSTODY_ERR_CRYPTO;
 		have = 1;
 	}
 	memcpy(out, acc, HASHLEN);
+	return 0;
 }
 
 /*

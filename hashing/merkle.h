@@ -28,7 +28,7 @@
 #define MERKLE_MAX_PROOF	64	/* hashes an inclusion proof can hold */
 #define MERKLE_MAX_CPROOF	128	/* hashes a consistency proof can hold */
 
-void	merkle_hash_leaf(const void *data, size_t len, uint8_t out[32]);
+int	merkle_hash_leaf(const void *data, size_t len, uint8_t out[32]);
 void	merkle_hash_node(const uint8_t left[32], const uint8_t right[32],
 	    uint8_t out[32]);
 void	merkle_hash_empty(uint8_t out[32]);
@@ -102,8 +102,11 @@ void	merkle_frontier_init(struct merkle_frontier *f);
 int	merkle_frontier_append(struct merkle_frontier *f, const uint8_t leaf[32],
 	    merkle_emit_fn *emit, void *ctx);
 
-/* The root of the tree the frontier describes. */
-void	merkle_frontier_root(const struct merkle_frontier *f, uint8_t out[32]);
+/*
+ * The root of the tree the frontier describes.  Returns 0, or
+ * CUSTODY_ERR_CRYPTO if OpenSSL failed (merkle_hash_leaf too).
+ */
+int	merkle_frontier_root(const struct merkle_frontier *f, uint8_t out[32]);
 
 /*
  * Rebuilds a frontier for a tree of the given size from stored nodes

@@ -652,9 +652,16 @@ sign_data(const struct sign_key *key, const void *msg, size_t len,
 		msg = "";
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return CUSTODY_ERR_NOMEM;
+	/*
+	 * The length is checked, not trusted: OpenSSL 3.0's ECDSA reports
+	 * success with a length of (unsigned int)-1 when it cannot
+	 * allocate while encoding the signature (test_fault's allocation
+	 * sweep), and copying that much would smash the caller's stack.
+	 */
 	if (EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
 	    key->pkey) != 1 ||
-	    EVP_DigestSign(ctx, buf, &n, msg, len) != 1) {
+	    EVP_DigestSign(ctx, buf, &n, msg, len) != 1 ||
+	    n == 0 || n > sizeof(buf)) {
 		ERR_clear_error();
 		r = CUSTODY_ERR_CRYPTO;
 		goto out;
