@@ -337,9 +337,8 @@ hex_string(const char *bytes, size_t len)
 	return json_stringn(buf, 2 * len);
 }
 
-/* Adds t under name (or name_hex), and name_received_bytes if cut. */
-static int
-set_text(json_t *o, const char *name, const struct usb_text *t)
+int
+usb_text_to_json(json_t *o, const char *name, const struct usb_text *t)
 {
 	char key[64];
 	int bad = 0;
@@ -385,7 +384,7 @@ iface_json(const struct usb_iface *ifc)
 	    hex_field(ifc->subclass, 2));
 	bad |= json_object_set_new(o, "protocol",
 	    hex_field(ifc->protocol, 2));
-	bad |= set_text(o, "name", &ifc->name);
+	bad |= usb_text_to_json(o, "name", &ifc->name);
 	if (bad) {
 		json_decref(o);
 		return NULL;
@@ -464,9 +463,9 @@ usb_identity_to_json(const struct usb_identity *id,
 	bad |= json_object_set_new(o, "port", json_string(id->port));
 	if (id->speed[0] != '\0')
 		bad |= json_object_set_new(o, "speed", json_string(id->speed));
-	bad |= set_text(o, "serial", &id->serial);
-	bad |= set_text(o, "manufacturer", &id->manufacturer);
-	bad |= set_text(o, "product", &id->product);
+	bad |= usb_text_to_json(o, "serial", &id->serial);
+	bad |= usb_text_to_json(o, "manufacturer", &id->manufacturer);
+	bad |= usb_text_to_json(o, "product", &id->product);
 	bad |= set_interfaces(o, id);
 	if (verdict != NULL)
 		bad |= json_object_set_new(o, "classification",

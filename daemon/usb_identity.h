@@ -135,6 +135,13 @@ void	usb_text_set(struct usb_text *t, const char *s);
 char	*usb_text_display(const struct usb_text *t, char *out, size_t outlen);
 
 /*
+ * Adds t to the JSON object o as usb_identity_to_json does: under name if
+ * valid UTF-8, else "<name>_hex"; "<name>_received_bytes" if cut; nothing
+ * if absent.  Returns 0 or CUSTODY_ERR_NOMEM.
+ */
+int	usb_text_to_json(json_t *o, const char *name, const struct usb_text *t);
+
+/*
  * Strict parsers, exported for the tests: exactly four (two) hex digits,
  * either case, nothing else.  Return 0 or CUSTODY_ERR_INVAL.
  */

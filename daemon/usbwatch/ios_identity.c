@@ -402,46 +402,6 @@ ios_udid_match(const char *a, const char *b)
 
 /* ---- JSON ---- */
 
-static json_t *
-hex_string(const char *bytes, size_t len)
-{
-	static const char digits[] = "0123456789abcdef";
-	char buf[USB_STR_MAX * 2 + 1];
-	size_t i;
-
-	if (len > USB_STR_MAX)
-		return NULL;
-	for (i = 0; i < len; i++) {
-		buf[2 * i] = digits[(unsigned char)bytes[i] >> 4];
-		buf[2 * i + 1] = digits[(unsigned char)bytes[i] & 0x0f];
-	}
-	return json_stringn(buf, 2 * len);
-}
-
-/* Adds t under name (or name_hex), and name_received_bytes if cut. */
-static int
-set_text(json_t *o, const char *name, const struct usb_text *t)
-{
-	char key[64];
-	int bad = 0;
-
-	if (!t->present)
-		return 0;
-	if (t->valid_utf8) {
-		bad |= json_object_set_new(o, name,
-		    json_stringn(t->bytes, t->len));
-	} else {
-		(void)snprintf(key, sizeof(key), "%s_hex", name);
-		bad |= json_object_set_new(o, key, hex_string(t->bytes,
-		    t->len));
-	}
-	if (t->truncated) {
-		(void)snprintf(key, sizeof(key), "%s_received_bytes", name);
-		bad |= json_object_set_new(o, key,
-		    json_integer((json_int_t)t->received));
-	}
-	return bad ? CUSTODY_ERR_NOMEM : 0;
-}
 
 int
 ios_identity_to_json(const struct ios_identity *id, json_t **out)
@@ -456,7 +416,7 @@ ios_identity_to_json(const struct ios_identity *id, json_t **out)
 		return CUSTODY_ERR_NOMEM;
 	entries(id, t);
 	for (k = 0; k < IOS_KEY_COUNT; k++)
-		bad |= set_text(o, json_names[k], t[k]);
+		bad |= usb_text_to_json(o, json_names[k], t[k]);
 	if (bad) {
 		json_decref(o);
 		return CUSTODY_ERR_NOMEM;

@@ -94,23 +94,6 @@ usage(pid_t pid, long *switches, long *ticks)
 	return 0;
 }
 
-static pid_t
-child_of(pid_t parent)
-{
-	char path[96];
-	long pid = -1;
-	FILE *fp;
-
-	(void)snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
-	    (long)parent, (long)parent);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	if (fscanf(fp, "%ld", &pid) != 1)
-		pid = -1;
-	fclose(fp);
-	return (pid_t)pid;
-}
-
 int
 main(void)
 {
@@ -122,7 +105,7 @@ main(void)
 
 	if ((st = st_start()) == NULL)
 		return 1;
-	if ((helper = child_of(st->h.pid)) <= 0) {
+	if ((helper = st_helper_pid(st)) <= 0) {
 		fprintf(stderr, "bench_detect: no USB monitor running\n");
 		goto out;
 	}

@@ -153,6 +153,24 @@ st_stop(struct station *st)
 	free(st);
 }
 
+/* The USB monitor's pid: custodyd's one child, or -1. */
+static __attribute__((unused)) pid_t
+st_helper_pid(const struct station *st)
+{
+	char path[96];
+	long pid = -1;
+	FILE *fp;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
+	    (long)st->h.pid, (long)st->h.pid);
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	if (fscanf(fp, "%ld", &pid) != 1)
+		pid = -1;
+	fclose(fp);
+	return (pid_t)pid;
+}
+
 /* The monitor's answer: device.list with detected (and all), or NULL. */
 static __attribute__((unused)) json_t *
 st_detected(struct station *st, int all)

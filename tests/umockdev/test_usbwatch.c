@@ -430,9 +430,6 @@ test_ios_identity(void **state)
 	(void)rmdir(dir);
 }
 
-/* The USB monitor: custodyd's one child. */
-static pid_t helper_pid(pid_t daemon);
-
 /*
  * The helper killed (as its seccomp filter would kill it): the daemon
  * keeps serving, forgets what was plugged in, and custody status says
@@ -444,7 +441,7 @@ test_helper_killed(void **state)
 	struct station *st = *state;
 	struct h_out o;
 	json_t *rep;
-	pid_t helper = helper_pid(st->h.pid);
+	pid_t helper = st_helper_pid(st);
 	long deadline;
 	const char *why = "";
 
@@ -470,23 +467,6 @@ test_helper_killed(void **state)
 	assert_non_null(strstr(o.text, "USB detection has stopped"));
 	assert_non_null(strstr(o.text, "a forbidden system call"));
 	log_verifies(st);
-}
-
-static pid_t
-helper_pid(pid_t daemon)
-{
-	char path[96];
-	long pid = -1;
-	FILE *fp;
-
-	(void)snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children",
-	    (long)daemon, (long)daemon);
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	if (fscanf(fp, "%ld", &pid) != 1)
-		pid = -1;
-	fclose(fp);
-	return (pid_t)pid;
 }
 
 static void
@@ -524,7 +504,7 @@ test_storm(void **state)
 {
 	struct station *f = *state;
 	long d0 = 0, h0 = 0, d1, h1;
-	pid_t helper = helper_pid(f->h.pid);
+	pid_t helper = st_helper_pid(f);
 	int round, o, k;
 
 	assert_true(helper > 0);
