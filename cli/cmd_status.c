@@ -88,7 +88,7 @@ print_status(const json_t *result)
 		r = cli_print_devices(stdout, v) == 0 ? CLI_OK : CLI_FAIL;
 	} else if (json_array_size(v) > 0)
 		r = print_section("Overdue devices", v);
-	if ((v = json_object_get(result, "usb")) != NULL)
+	if (r == CLI_OK && (v = json_object_get(result, "usb")) != NULL)
 		r = print_usb(v);
 	v = json_object_get(result, "warnings");
 	if (r == CLI_OK && v != NULL)

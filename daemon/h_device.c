@@ -223,14 +223,17 @@ register_check(struct req *r, json_t *data)
 	return 0;
 }
 
-/* A device string fit to pre-fill a field: present, text, no controls. */
+/*
+ * A device string fit to pre-fill a field: present, text, no controls,
+ * no longer than a typed one may be.
+ */
 static const char *
 usb_text(const json_t *identity, const char *name)
 {
 	const char *s = json_string_value(json_object_get(identity, name));
 	const unsigned char *p;
 
-	if (s == NULL || s[0] == '\0')
+	if (s == NULL || s[0] == '\0' || strlen(s) > 256)
 		return NULL;
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
 		if (*p < 0x20 || *p == 0x7f)
@@ -256,9 +259,8 @@ register_usb(struct req *r, const char *port, json_t *data)
 
 	if ((ident = usbmon_find(r->d, port, &dseq, why, sizeof(why))) == NULL)
 		return req_fail(r, "refused", "%s", why);
-	make = json_string_value(json_object_get(json_object_get(ident,
-	    "classification"), "vendor"));
-	if (make == NULL)
+	if ((make = usb_text(json_object_get(ident, "classification"),
+	    "vendor")) == NULL)
 		make = usb_text(ident, "manufacturer");
 	/* An iPhone's lockdownd names the model ("iPhone14,2"). */
 	if ((model = usb_text(json_object_get(ident, "ios"),

@@ -118,6 +118,11 @@ h_station_status(struct req *r)
 	if (status_overdue(r, res) != 0)
 		goto fail;
 	json_object_set_new(res, "usb", usbmon_status(r->d));
+	/* Serials and device ids are school business, not the police's
+	 * or the governors'. */
+	if (r->role == ROLE_POLICE || r->role == ROLE_AUDITOR ||
+	    r->role == ROLE_ADMIN)
+		json_object_del(json_object_get(res, "usb"), "plugged");
 	if (r->d->cfg.usb_monitor && strcmp(json_string_value(json_object_get(
 	    json_object_get(res, "usb"), "state")) ?: "", "stopped") == 0)
 		json_array_append_new(warn, json_string("USB detection has "

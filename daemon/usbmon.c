@@ -35,8 +35,21 @@ struct plugged {
 	int64_t		 at;		/* realtime ms */
 };
 
+/*
+ * A helper taken over could flood the daemon (and the log).  Each wake-up
+ * reads at most USBMON_BATCH messages, so clients are served in between;
+ * more than USBMON_RATE messages in USBMON_RATE_MS stops the helper.  A
+ * person unplugging and plugging phones as fast as hands allow stays far
+ * below (the 200-arrival storm test sends 400 in a few seconds).
+ */
+#define USBMON_BATCH	16
+#define USBMON_RATE	600
+#define USBMON_RATE_MS	60000
+
 struct usbmon {
 	int		 fd;		/* -1: no helper */
+	int64_t		 window;	/* start of the rate window, mono ms */
+	unsigned int	 in_window;	/* messages in it */
 	pid_t		 pid;
 	int		 ready;		/* the devices present at start are in */
 	int		 ios;
@@ -146,10 +159,14 @@ usbmon_check(const json_t *msg, char *err, size_t errlen)
 		    "%s: devnum is not 1 to 255", type);
 	if (strcmp(type, "left") == 0)
 		return 0;
-	if (strcmp(type, "refused") == 0)
+	if (strcmp(type, "refused") == 0) {
+		if (json_object_get(msg, "identity") != NULL)
+			return custody_fail(err, errlen, CUSTODY_ERR_INVAL,
+			    "refused with an identity");
 		return json_is_string(v = json_object_get(msg, "reason")) &&
 		    json_string_length(v) <= 512 ? 0 : custody_fail(err, errlen,
 		    CUSTODY_ERR_INVAL, "refused without a short reason");
+	}
 	if (strcmp(type, "ios") == 0)
 		return json_is_object(v = json_object_get(msg, "ios")) ||
 		    json_is_string(json_object_get(msg, "error")) ?
@@ -200,18 +217,21 @@ usbmon_start(struct daemon *d, const char *path, int ios, char *err,
 		    path, strerror(errno));
 		return custody_fail(err, errlen, CUSTODY_ERR_IO, "%s", m->why);
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
-		return custody_fail(err, errlen, CUSTODY_ERR_IO,
-		    "socketpair: %s", strerror(errno));
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		(void)snprintf(m->why, sizeof(m->why), "socketpair: %s",
+		    strerror(errno));
+		return custody_fail(err, errlen, CUSTODY_ERR_IO, "%s", m->why);
+	}
 	argv[argc++] = (char *)path;
 	if (ios)
 		argv[argc++] = "--ios-lockdown";
 	argv[argc] = NULL;
 	if ((pid = fork()) == -1) {
+		(void)snprintf(m->why, sizeof(m->why), "fork: %s",
+		    strerror(errno));
 		close(sv[0]);
 		close(sv[1]);
-		return custody_fail(err, errlen, CUSTODY_ERR_IO, "fork: %s",
-		    strerror(errno));
+		return custody_fail(err, errlen, CUSTODY_ERR_IO, "%s", m->why);
 	}
 	if (pid == 0) {
 		sigset_t none;
@@ -219,8 +239,12 @@ usbmon_start(struct daemon *d, const char *path, int ios, char *err,
 		/* custodyd blocks these for its signalfd; the helper not. */
 		sigemptyset(&none);
 		(void)sigprocmask(SIG_SETMASK, &none, NULL);
-		/* dup2 clears close-on-exec on descriptor 3 only. */
-		if (dup2(sv[1], USBMON_FD) == USBMON_FD)
+		/*
+		 * dup2 clears close-on-exec on descriptor 3; if the socket
+		 * already is 3 (custodyd started with 0-2 closed), fcntl does.
+		 */
+		if (sv[1] == USBMON_FD ? fcntl(sv[1], F_SETFD, 0) == 0 :
+		    dup2(sv[1], USBMON_FD) == USBMON_FD)
 			execv(path, argv);
 		_exit(127);
 	}
@@ -263,8 +287,16 @@ usbmon_end(struct usbmon *m, const char *why)
 		(void)usleep(10000);
 	}
 	if (m->pid > 0 && r == 0) {
+		/*
+		 * Bounded too: a process stuck in the kernel (a wedged USB
+		 * device) is left a zombie rather than stall the daemon.
+		 */
 		(void)kill(m->pid, SIGKILL);
-		(void)waitpid(m->pid, &st, 0);
+		for (i = 0; i < 50; i++) {
+			if ((r = waitpid(m->pid, &st, WNOHANG)) != 0)
+				break;
+			(void)usleep(10000);
+		}
 	}
 	if (m->why[0] == '\0') {
 		if (m->pid > 0 && r > 0 && WIFSIGNALED(st))
@@ -272,6 +304,11 @@ usbmon_end(struct usbmon *m, const char *why)
 			    "by signal %d%s)", why, WTERMSIG(st),
 			    WTERMSIG(st) == SIGSYS ? ", a forbidden system "
 			    "call" : "");
+		else if (m->pid > 0 && r > 0 && WIFEXITED(st))
+			(void)snprintf(m->why, sizeof(m->why), "%s (exit "
+			    "status %d%s)", why, WEXITSTATUS(st),
+			    WEXITSTATUS(st) == 127 ? ": it could not be started" :
+			    "");
 		else
 			(void)snprintf(m->why, sizeof(m->why), "%s", why);
 	}
@@ -309,15 +346,17 @@ record(struct daemon *d, const char *action, const char *device,
 
 	actor = json_pack("{s:s, s:s, s:I}", "user", "usb-monitor", "role",
 	    "system", "uid", (json_int_t)getuid());
-	subject = json_pack("{s:s}", "usb_port", port);
+	subject = port != NULL ? json_pack("{s:s}", "usb_port", port) :
+	    json_object();
 	if (device != NULL && device[0] != '\0' && subject != NULL)
 		json_object_set_new(subject, "device", json_string(device));
 	if (actor == NULL || subject == NULL || data == NULL) {
-		dlog("usb: cannot record %s at %s: out of memory", action, port);
+		dlog("usb: cannot record %s at %s: out of memory", action,
+		    port ?: "-");
 		goto out;
 	}
 	if ((e = custody_log_begin(d->log)) != 0) {
-		dlog("usb: cannot record %s at %s: %s", action, port,
+		dlog("usb: cannot record %s at %s: %s", action, port ?: "-",
 		    custody_strerror(e));
 		goto out;
 	}
@@ -325,7 +364,7 @@ record(struct daemon *d, const char *action, const char *device,
 	    &seq)) != 0 || (e = custody_log_commit(d->log, err,
 	    sizeof(err))) != 0) {
 		custody_log_abort(d->log);
-		dlog("usb: cannot record %s at %s: %s", action, port,
+		dlog("usb: cannot record %s at %s: %s", action, port ?: "-",
 		    err[0] ? err : custody_strerror(e));
 		seq = 0;
 	}
@@ -378,10 +417,17 @@ on_arrived(struct daemon *d, json_t *msg, const char *port, int devnum)
 {
 	struct usbmon *m = d->usb;
 	struct plugged *p;
-	json_t *identity = json_object_get(msg, "identity"), *data;
+	json_t *identity = NULL, *data;
 	const char *reason = json_string_value(json_object_get(msg, "reason"));
 	size_t i;
 
+	/* usbmon_check has seen an identity only in an arrival. */
+	if (strcmp(json_string_value(json_object_get(msg, "type")),
+	    "arrived") == 0)
+		identity = json_object_get(msg, "identity");
+	/* Told twice of the same plug-in: once is recorded. */
+	if (plugged_find(m, port, devnum) != NULL)
+		return;
 	/* The same port again without a departure: that one left. */
 	if ((p = plugged_find(m, port, 0)) != NULL)
 		on_left(d, port, p->devnum);
@@ -492,8 +538,9 @@ on_message(struct daemon *d, const char *buf, size_t len)
 		    (long long)json_integer_value(json_object_get(msg,
 		    "present")));
 	} else if (strcmp(type, "error") == 0) {
-		(void)snprintf(m->why, sizeof(m->why), "%s",
-		    json_string_value(json_object_get(msg, "message")));
+		(void)snprintf(m->why, sizeof(m->why), "the USB monitor "
+		    "said: %s", json_string_value(json_object_get(msg,
+		    "message")));
 		dlog("usb: the USB monitor failed: %s", m->why);
 	} else if (strcmp(type, "arrived") == 0 ||
 	    strcmp(type, "refused") == 0)
@@ -505,31 +552,61 @@ on_message(struct daemon *d, const char *buf, size_t len)
 	json_decref(msg);
 }
 
+/*
+ * The helper is gone or stopped: said in the log (with what was plugged
+ * in, which nobody can vouch for any more), in the journal and in custody
+ * status.
+ */
+static void
+usbmon_stopped(struct daemon *d, const char *why)
+{
+	struct usbmon *m = d->usb;
+	json_t *ports = json_array();
+	size_t i;
+
+	usbmon_end(m, why);
+	dlog("usb: %s; plug-ins are no longer recorded until custodyd "
+	    "restarts", m->why);
+	for (i = 0; i < USBMON_MAX_PRESENT; i++) {
+		if (m->plugged[i].used && ports != NULL)
+			json_array_append_new(ports,
+			    json_string(m->plugged[i].port));
+		plugged_clear(&m->plugged[i]);
+	}
+	(void)record(d, "usb.monitor_stopped", NULL, NULL, json_pack(
+	    "{s:s, s:o?}", "why", m->why, "plugged", ports));
+}
+
 void
 usbmon_read(struct daemon *d)
 {
 	struct usbmon *m = d->usb;
+	int64_t now = daemon_mono_ms();
 	char *buf;
 	ssize_t n;
-	size_t i;
+	int k;
 
 	if (m == NULL || m->fd == -1)
 		return;
 	if ((buf = malloc(USBMON_MAX_MSG + 1)) == NULL)
 		return;		/* poll will say again */
-	for (;;) {
+	if (now - m->window >= USBMON_RATE_MS) {
+		m->window = now;
+		m->in_window = 0;
+	}
+	for (k = 0; k < USBMON_BATCH; k++) {
 		n = recv(m->fd, buf, USBMON_MAX_MSG + 1, MSG_DONTWAIT |
 		    MSG_TRUNC);
 		if (n == -1 && (errno == EAGAIN || errno == EINTR))
 			break;
 		if (n <= 0) {
-			usbmon_end(m, n == 0 ? "the USB monitor exited" :
+			usbmon_stopped(d, n == 0 ? "the USB monitor exited" :
 			    strerror(errno));
-			dlog("usb: %s; plug-ins are no longer recorded until "
-			    "custodyd restarts", m->why);
-			/* Nobody can say any more what is plugged in. */
-			for (i = 0; i < USBMON_MAX_PRESENT; i++)
-				plugged_clear(&m->plugged[i]);
+			break;
+		}
+		if (++m->in_window > USBMON_RATE) {
+			usbmon_stopped(d, "the USB monitor sent more than 600 "
+			    "messages in a minute; it was stopped");
 			break;
 		}
 		if (n > USBMON_MAX_MSG) {

@@ -4,8 +4,8 @@
  * Everything a device sends is hostile, so custodyd never reads a device
  * itself.  At start-up (before its own seccomp filter) it forks and execs
  * custody-usbwatch (daemon/usbwatch/) with one end of a SOCK_SEQPACKET
- * socketpair as descriptor 3.  The helper holds no database and no key:
- * it watches libusb hotplug, reads each device's identity from sysfs
+ * socketpair as descriptor 3.  The helper holds no database connection
+ * and no key: it watches libusb hotplug, reads each device's identity from sysfs
  * (daemon/usb_udev.c), classifies it (daemon/usb_classify.c), optionally
  * asks an unpaired iPhone's lockdownd for its identity, confines itself
  * with a seccomp allowlist of its own, and sends one message per fact:
@@ -17,17 +17,25 @@
  *   {"type":"ready","present":N}	after the devices present at start
  *   {"type":"error","message":"..."}	and then it exits
  *
+ * When the helper stops (killed, exited, or stopped for flooding),
+ * custodyd records "usb.monitor_stopped" with why and the ports that
+ * were plugged in, and forgets them.
+ *
  * P is the kernel's port path ("1-4.2"), N the device number on its bus;
  * together they name one plug-in.  "identity" is usb_identity_to_json()
  * with its classification; "refused" is a device whose attributes did not
  * validate (the reason says which); "ios" is the lockdown step's answer.
  *
- * custodyd trusts none of it beyond the shape: usbmon_check() refuses a
+ * custodyd checks the shape of everything: usbmon_check() refuses a
  * message that is not one of these, with a field of the wrong type, an
  * over-long string, a port that is not digits, dashes and dots, or more
- * than USBMON_MAX_MSG bytes.  A compromised helper can lie about what is
- * plugged in (that is the limit of the split); it cannot reach the
- * database, the keys, or the daemon's memory.
+ * than USBMON_MAX_MSG bytes; an identity is taken only from an arrival;
+ * a flood (over 600 messages a minute) stops the helper.  A compromised
+ * helper can lie about what is plugged in (that is the limit of the
+ * split).  It cannot reach the daemon's memory or write the database
+ * (its filter opens files read-only), but it runs as custodyd's user and
+ * could read the state directory, keys included: a user of its own, or
+ * Landlock, would close that; not done.
  *
  * What custodyd records: "device.detected" for a device not registered
  * (or "device.seen" against a registered, still open device with the same

@@ -2,12 +2,14 @@
  * confine.c -- custody-usbwatch's seccomp allowlist.
  *
  * The helper is the process a hostile device talks to, so once libusb
- * and libudev are set up it may only: wait (poll), read sysfs and udev's
- * netlink messages, talk on its socket to custodyd and, for the iOS step,
- * on usbmuxd's local socket; allocate memory; and exit.  No exec, no
- * fork, no network socket, no ptrace, no file written: anything else
- * kills the process (SIGSYS), custodyd sees its socket close and says so
- * in custody status.
+ * and libudev are set up (before the first device is read) it may only:
+ * wait (poll), read sysfs and udev's netlink messages, talk on its socket
+ * to custodyd; allocate memory; and exit.  Files are opened read-only;
+ * no exec, no network socket, no ptrace.  With --ios-lockdown it may
+ * also fork (no threads), connect to usbmuxd's local socket, and kill its
+ * child with SIGKILL.  Anything else kills the process (SIGSYS); custodyd
+ * sees its socket close, records usb.monitor_stopped and says so in
+ * custody status.
  *
  * Unlike custodyd's filter (daemon/sandbox.c) this one is synchronised
  * to every thread (SCMP_FLTATR_CTL_TSYNC): libusb runs a thread of its
@@ -21,6 +23,7 @@
  * own way, each with its reason.  The test runs with the filter on.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,10 +46,10 @@ static const int usbwatch_allow[] = {
 	SCMP_SYS(recvmsg),	/* seen: udev's netlink messages */
 	SCMP_SYS(recvfrom),	/* seen: recv() of custodyd's EOF */
 	SCMP_SYS(sendto),	/* send() of each message */
-	SCMP_SYS(sendmsg),	/* the iOS step's usbmuxd frames */
+	SCMP_SYS(writev),	/* libudev's log lines, when asked for */
 	SCMP_SYS(restart_syscall),	/* poll resumed after SIGSTOP */
 	/* -- sysfs: each new device's attributes and interfaces -- */
-	SCMP_SYS(openat),	/* seen */
+	/* openat: read-only, below (usbwatch_confine). */
 	SCMP_SYS(close),	/* seen */
 	SCMP_SYS(access),	/* seen: libudev's existence checks */
 	SCMP_SYS(faccessat),	/* likewise, newer libcs */
@@ -65,6 +68,9 @@ static const int usbwatch_allow[] = {
 	SCMP_SYS(readlink),
 	SCMP_SYS(newfstatat),
 	SCMP_SYS(fstat),	/* glibc before 2.33 */
+	SCMP_SYS(stat),		/* likewise */
+	SCMP_SYS(lstat),	/* likewise */
+	SCMP_SYS(statx),	/* newer systemd path helpers */
 	SCMP_SYS(lseek),
 	SCMP_SYS(fcntl),
 	/* -- memory, locks, time, randomness -- */
@@ -104,7 +110,7 @@ static const int usbwatch_allow_ios[] = {
 	SCMP_SYS(setsockopt),	/* libusbmuxd: buffer sizes */
 	SCMP_SYS(pselect6),	/* libusbmuxd waits with select() */
 	SCMP_SYS(select),	/* likewise, older libcs */
-	SCMP_SYS(stat),		/* libusbmuxd checks the socket path */
+	SCMP_SYS(sendmsg),	/* usbmuxd frames */
 	SCMP_SYS(gettid),	/* abort() in the child (libplist asserts) */
 	SCMP_SYS(tgkill),	/* likewise */
 };
@@ -129,7 +135,11 @@ allow_ios(scmp_filter_ctx ctx)
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
 	    SCMP_SYS(clone3), 0)) != 0 && r != -EDOM && r != -EINVAL)
 		return r;
-	/* SIGKILL for a child past its deadline, and nothing else. */
+	/*
+	 * SIGKILL for a child past its deadline, and nothing else.  The
+	 * pid cannot be filtered: a helper taken over with ios_lockdown on
+	 * could kill custodyd (same user), which systemd then restarts.
+	 */
 	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
 	    SCMP_A1(SCMP_CMP_EQ, SIGKILL));
 }
@@ -164,12 +174,32 @@ usbwatch_confine(int ios, char *err, size_t errlen)
 		goto out;
 	if (ios && (r = allow_ios(ctx)) != 0)
 		goto out;
-	/* usbmuxd's socket, for the iOS step: local sockets only. */
+	/*
+	 * Local sockets: usbmuxd's for the iOS step, and the testbed's that
+	 * umockdev's preload library connects to when a device file is
+	 * opened in the tests.  Never the network.  (A helper taken over
+	 * could reach custodyd's socket like any local user: it would still
+	 * need a password.)
+	 */
 	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 	    SCMP_A0(SCMP_CMP_EQ, AF_UNIX))) != 0 ||
 	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(connect),
 	    0)) != 0)
 		goto out;
+	/*
+	 * Files are opened for reading only, never created or truncated:
+	 * the helper runs as custodyd's user, and this is what keeps it
+	 * from the database.  (O_RDONLY is 0; O_TMPFILE needs write
+	 * access, so it is refused with the rest.)
+	 */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+	    0))) != 0 ||
+	    (r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 1,
+	    SCMP_A1(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+	    0))) != 0)
+		if (r != -EDOM && r != -EINVAL)
+			goto out;
 	r = seccomp_load(ctx);
 out:
 	seccomp_release(ctx);

@@ -7,9 +7,13 @@
  * descriptor 3; the messages it sends there are described in
  * daemon/usbmon.h.  It is the only part of the station that reads what a
  * device says about itself, so it holds nothing worth stealing: no
- * database, no key, no session, not even custodyd's memory (it is exec'd,
- * not forked).  Once libusb and libudev are set up it confines itself to
- * a seccomp allowlist (confine.c).
+ * database connection, no key, no session, not even custodyd's memory (it
+ * is exec'd, not forked).  Once libusb and libudev are set up, and before
+ * it reads the first device, it confines itself to a seccomp allowlist
+ * (confine.c): files only opened for reading, no exec.  It runs as
+ * custodyd's user, so the filter, not file permissions, is what keeps it
+ * from writing the database; reading the state directory is not
+ * prevented (a separate user or Landlock would be: not done).
  *
  * Principle 1 (DESIGN section 3): nothing here writes to a device.
  * libusb is used for its hotplug notices only -- no device is opened, no
@@ -215,6 +219,11 @@ identify(struct watch *w, struct present *p, int final)
 		r = usb_identity_read_udev(ud, &id, err, sizeof(err));
 		due = interfaces_due(ud);
 		udev_device_unref(ud);
+		/* Another device on the same port: this one has left. */
+		if (r == 0 && id.devnum != p->devnum)
+			r = custody_fail(err, sizeof(err),
+			    CUSTODY_ERR_NOTFOUND, "%s left before its "
+			    "attributes could be read", p->port);
 	}
 	if (!final && mono_ms() < p->deadline && (r != 0 ||
 	    (due >= 0 && id.n_ifaces_seen < (size_t)due)))
@@ -272,6 +281,10 @@ arrived(struct watch *w, libusb_device *dev)
 	size_t i;
 
 	if (!port_name(dev, port, sizeof(port)))
+		return;
+	/* libusb may report a device that arrives as it starts twice. */
+	if (present_find(w, libusb_get_bus_number(dev),
+	    libusb_get_device_address(dev)) != NULL)
 		return;
 	for (i = 0; i < USBMON_MAX_PRESENT && p == NULL; i++)
 		if (!w->present[i].used)
@@ -336,6 +349,13 @@ setup(struct watch *w, char *err, size_t errlen)
 	if (!libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG))
 		return custody_fail(err, errlen, CUSTODY_ERR_IO,
 		    "this libusb cannot report plug-ins");
+	/*
+	 * Confined before the first device is read: the devices already
+	 * plugged in (a station rebooted with phones charging) are as
+	 * hostile as any.
+	 */
+	if ((r = usbwatch_confine(w->ios, err, errlen)) != 0)
+		return r;
 	/* ENUMERATE: what is plugged in already arrives first. */
 	if ((r = libusb_hotplug_register_callback(w->usb,
 	    LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED |
@@ -451,13 +471,18 @@ main(int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* custodyd going away must not kill us mid-message. */
 	(void)signal(SIGPIPE, SIG_IGN);
+	/*
+	 * systemd's stop signals the whole service; custodyd closing its
+	 * end is what stops the helper, after custodyd has finished.
+	 */
+	(void)signal(SIGTERM, SIG_IGN);
+	(void)signal(SIGINT, SIG_IGN);
 	if ((r = setup(&w, err, sizeof(err))) == 0) {
 		/* What was plugged in before us, settled before "ready". */
 		while (settle_timeout(&w) != -1) {
-			(void)usleep(SETTLE_POLL_MS * 1000);
+			(void)poll(NULL, 0, SETTLE_POLL_MS);
 			settle(&w);
 		}
-		r = usbwatch_confine(w.ios, err, sizeof(err));
 	}
 	if (r == 0) {
 		say(&w, json_pack("{s:s, s:I}", "type", "ready", "present",

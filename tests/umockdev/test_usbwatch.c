@@ -339,6 +339,9 @@ test_hostile(void **state)
 	h_cli(&f->h, &o, "sue", "status", NULL);
 	assert_int_equal(o.status, 0);
 	assert_non_null(strstr(o.text, "1-9"));
+	/* Shown, escaped: the OSC title sequence, then the name. */
+	assert_non_null(strstr(o.text, "\\x1b]0;pwned"));
+	assert_non_null(strstr(o.text, "SAMSUNG"));
 	assert_null(strchr(o.text, '\x1b'));
 	assert_null(strstr(o.text, "\xc2\x9b"));
 	h_cli(&f->h, &o, "sue", "device", "list", "--detected", "--all",
@@ -461,6 +464,7 @@ test_helper_killed(void **state)
 		}
 		json_decref(rep);
 	}
+	assert_int_equal(count(st, "usb.monitor_stopped"), 1);
 	cli_login(st);
 	h_cli(&st->h, &o, "sue", "status", NULL);
 	assert_int_equal(o.status, 0);
@@ -499,6 +503,66 @@ static const char *const storm_ports[] = { "1-1", "1-2", "1-3", "1-5" };
  * exactly once, the log verifies, and neither the daemon's memory nor
  * the helper's grows between round 10 and round 50.
  */
+/* 1 if every thread of pid runs under a seccomp filter ("Seccomp: 2"). */
+static int
+all_confined(pid_t pid)
+{
+	char path[384], line[256];
+	struct dirent *de;
+	int n = 0, ok = 1, mode;
+	FILE *fp;
+	DIR *d;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+	if ((d = opendir(path)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		(void)snprintf(path, sizeof(path), "/proc/%ld/task/%s/status",
+		    (long)pid, de->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		mode = -1;
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (sscanf(line, "Seccomp: %d", &mode) == 1)
+				break;
+		fclose(fp);
+		n++;
+		ok &= mode == 2;
+	}
+	closedir(d);
+	return ok && n >= 2;	/* ours and libusb's */
+}
+
+/*
+ * A restart with a phone plugged in: the new helper reports it again,
+ * recorded as device.detected with at_start, because nobody can say what
+ * happened while the daemon was down.  Both helper threads are confined.
+ */
+static void
+test_restart(void **state)
+{
+	struct station *st = *state;
+	json_t *ev;
+
+	assert_true(all_confined(st_helper_pid(st)));
+	bed_load(st->b, "samsung-galaxy");
+	wait_port(st, "1-2", 0, 0);
+	assert_int_equal(h_stop_daemon(&st->h, SIGTERM), 0);
+	assert_int_equal(h_start_daemon(&st->h), 0);
+	assert_non_null(h_login(&st->h, "sue", SLT_PW, st->tok));
+	wait_port(st, "1-2", 0, 0);
+	assert_true(all_confined(st_helper_pid(st)));
+	assert_int_equal(count(st, "device.detected"), 2);
+	ev = last(st, "device.detected");
+	assert_true(json_is_true(json_object_get(json_object_get(ev, "data"),
+	    "at_start")));
+	json_decref(ev);
+	assert_int_equal(count(st, "usb.monitor_stopped"), 0);
+	log_verifies(st);
+}
+
 static void
 test_storm(void **state)
 {
@@ -556,6 +620,7 @@ main(void)
 		cmocka_unit_test(test_ios_identity),
 		cmocka_unit_test_setup_teardown(test_helper_killed, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_restart, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
