@@ -89,6 +89,10 @@ test_refused(void **state)
 	    "devnum");
 	check("{\"type\":\"refused\",\"port\":\"1-1\",\"devnum\":1}",
 	    "without a short reason");
+	/* A refusal never brings an identity (it would skip the checks). */
+	check("{\"type\":\"refused\",\"port\":\"1-1\",\"devnum\":1,"
+	    "\"reason\":\"x\",\"identity\":" IDENT("zz", "phone") "}",
+	    "refused with an identity");
 	check("{\"type\":\"ios\",\"port\":\"1-1\",\"devnum\":1}",
 	    "without values or an error");
 	check(ARRIVED("1-2", "{}"), "no identity with vendor");
