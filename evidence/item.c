@@ -67,15 +67,16 @@
 #define ITEM_SLOT	(ITEM_CHUNK + ITEM_TAG_LEN)
 /*
  * Intake reads ITEM_BATCH chunks at a time into a ring of ITEM_RING
- * buffers shared with the digest worker (hashing/digest_pipe.h): 1 MiB
- * of plaintext and 256 KiB of records, whatever the input size.  Four
- * chunks per read keep the hand-overs (a mutex and, when one side
- * waits, a futex wake) to 4,096 per GiB; four buffers let the worker run
- * up to two reads behind without stalling the reader.
+ * buffers shared with the digest worker (hashing/digest_pipe.h): 4 MiB
+ * of plaintext and 256 KiB of records, whatever the input size.  The
+ * ring holds some 4 ms of work, about one time slice of a busy
+ * scheduler, so that one thread losing the CPU for a slice does not
+ * stall the other; 256 KiB reads keep this thread's working set (a read
+ * and its records) within a core's L2 cache.
  */
 #define ITEM_BATCH	4
 #define ITEM_READ	(ITEM_BATCH * ITEM_CHUNK)
-#define ITEM_RING	4
+#define ITEM_RING	16
 #define ITEM_CT_LEN	(ITEM_BATCH * ITEM_SLOT)
 /*
  * The digests the worker computes; the rest (SHA-256, and SHA-1 when

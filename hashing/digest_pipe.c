@@ -41,6 +41,19 @@
  *
  * Every path out of a started pipe passes through a join: final joins,
  * and free joins whatever final did not.
+ *
+ * Waking.  A side that runs out of work sleeps until half the ring
+ * (half = nslots / 2 buffers) is ready for it: the worker, once the ring
+ * is empty, until half is pushed (or closed, or stopped); the caller,
+ * once it is full, until half is hashed (or the worker failed).  The
+ * other side signals only when that sleeper's condition has become true
+ * (worker_asleep, caller_asleep).  Waking per buffer instead made the
+ * two threads trade places once a buffer, thousands of context switches
+ * per GiB, which cost more than the second core gave whenever the
+ * machine was busy.  Neither can sleep with its condition already met:
+ * each sleeps only when the ring is empty (or full), the other side then
+ * fills (or drains) at least half of it before it could wait itself,
+ * and both flags are read and written under mu.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -63,12 +76,15 @@ struct digest_pipe {
 	uint8_t			*bufs;		/* nslots * slotlen */
 	size_t			 nslots;
 	size_t			 slotlen;
+	size_t			 half;		/* nslots / 2: see "Waking" */
 	size_t			 lens[DIGEST_PIPE_MAXSLOTS];
 	uint64_t		 pushed;
 	uint64_t		 hashed;
 	int			 closed;
 	int			 stop;
 	int			 err;	/* the worker's failure, or 0 */
+	int			 worker_asleep;	/* in its wait on more */
+	int			 caller_asleep;	/* in its wait on room */
 };
 
 /*
@@ -85,8 +101,13 @@ pipe_worker(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (p->hashed == p->pushed && !p->closed && !p->stop)
-			pthread_cond_wait(&p->more, &p->mu);
+		if (p->hashed == p->pushed && !p->closed && !p->stop) {
+			p->worker_asleep = 1;
+			while (p->pushed - p->hashed < p->half && !p->closed &&
+			    !p->stop)
+				pthread_cond_wait(&p->more, &p->mu);
+			p->worker_asleep = 0;
+		}
 		if (p->stop || p->hashed == p->pushed)
 			break;
 		k = (size_t)(p->hashed % p->nslots);
@@ -101,7 +122,9 @@ pipe_worker(void *arg)
 			break;
 		}
 		p->hashed++;
-		pthread_cond_signal(&p->room);
+		if (p->caller_asleep && p->pushed - p->hashed <= p->nslots -
+		    p->half)
+			pthread_cond_signal(&p->room);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;
@@ -178,6 +201,7 @@ digest_pipe_new(struct digest_pipe **out, unsigned int algs, size_t nslots,
 		return CUSTODY_ERR_NOMEM;
 	p->nslots = nslots;
 	p->slotlen = slotlen;
+	p->half = nslots / 2;
 	if (pipe_sync_init(p) != 0) {
 		free(p);
 		return CUSTODY_ERR_NOMEM;
@@ -204,9 +228,14 @@ digest_pipe_slot(struct digest_pipe *p, uint8_t **buf)
 
 	*buf = NULL;
 	pthread_mutex_lock(&p->mu);
-	while (p->pushed - p->hashed == p->nslots && p->err == 0 &&
-	    p->started)
-		pthread_cond_wait(&p->room, &p->mu);
+	if (p->pushed - p->hashed == p->nslots && p->err == 0 &&
+	    p->started) {
+		p->caller_asleep = 1;
+		while (p->pushed - p->hashed > p->nslots - p->half &&
+		    p->err == 0)
+			pthread_cond_wait(&p->room, &p->mu);
+		p->caller_asleep = 0;
+	}
 	if ((r = p->err) == 0 && (p->closed || !p->started))
 		r = CUSTODY_ERR_INVAL;
 	if (r == 0)
@@ -227,7 +256,8 @@ digest_pipe_push(struct digest_pipe *p, size_t len)
 	if (r == 0) {
 		p->lens[p->pushed % p->nslots] = len;
 		p->pushed++;
-		pthread_cond_signal(&p->more);
+		if (p->worker_asleep && p->pushed - p->hashed >= p->half)
+			pthread_cond_signal(&p->more);
 	}
 	pthread_mutex_unlock(&p->mu);
 	return r;
@@ -247,17 +277,24 @@ digest_pipe_final(struct digest_pipe *p, struct digest_result *res)
 }
 
 /*
- * Stops and joins a worker still running, then cleanses the buffers
- * (they held content) and frees everything.  Accepts NULL.
+ * Stops and joins a worker still running, then cleanses the buffers that
+ * were handed out (they held content; a small input touches only the
+ * first, and cleansing the rest would only fault them in) and frees
+ * everything.  Accepts NULL.
  */
 void
 digest_pipe_free(struct digest_pipe *p)
 {
+	size_t used;
+
 	if (p == NULL)
 		return;
 	pipe_join(p, 1);
 	if (p->bufs != NULL) {
-		OPENSSL_cleanse(p->bufs, p->nslots * p->slotlen);
+		/* The buffer after the last push may have been filled too. */
+		used = p->pushed + 1 < p->nslots ? (size_t)p->pushed + 1 :
+		    p->nslots;
+		OPENSSL_cleanse(p->bufs, used * p->slotlen);
 		free(p->bufs);
 	}
 	digest_set_free(p->ds);
