@@ -364,7 +364,8 @@ header_new(uint8_t hdr[ITEM_HDR_LEN])
 /*
  * Reads the next ITEM_READ bytes at most (fewer only at end of file) into
  * the pipe's next buffer and hands them to its worker.  *buf stays ours
- * to read until two more fills (digest_pipe.h, with ITEM_RING >= 2).
+ * to read through the next fill (digest_pipe.h: ITEM_RING >= 2), which
+ * is what the look-ahead needs.
  */
 static int
 seal_fill(struct item_sealer *s, int fd, uint8_t **buf, size_t *got,

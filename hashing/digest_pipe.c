@@ -50,10 +50,10 @@
  * (worker_asleep, caller_asleep).  Waking per buffer instead made the
  * two threads trade places once a buffer, thousands of context switches
  * per GiB, which cost more than the second core gave whenever the
- * machine was busy.  Neither can sleep with its condition already met:
- * each sleeps only when the ring is empty (or full), the other side then
- * fills (or drains) at least half of it before it could wait itself,
- * and both flags are read and written under mu.
+ * machine was busy.  No wake-up is lost: a side sleeps only on an empty
+ * (or full) ring, so the other side passes the half-way mark, and
+ * signals, before it could run out of work and sleep itself; final and
+ * free signal unconditionally; both flags are read and written under mu.
  */
 #include <pthread.h>
 #include <signal.h>
