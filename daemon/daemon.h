@@ -2,9 +2,13 @@
  * daemon.h -- custodyd's shared state and the request context handed to
  * every handler.
  *
- * One process, one thread, one writer of the database.  A request is
- * handled to completion before the next: parse, session, policy, handler,
- * commit (events and a signed checkpoint in one transaction), reply.
+ * One process, one writer of the database, and one thread that serves
+ * requests.  A request is handled to completion before the next: parse,
+ * session, policy, handler, commit (events and a signed checkpoint in one
+ * transaction), reply.  The one other thread there ever is belongs to
+ * intake: item_seal starts a digest worker and joins it before it
+ * returns (hashing/digest_pipe.c); that worker touches no daemon state,
+ * only read buffers and its digest contexts.
  */
 #ifndef CUSTODY_DAEMON_H
 #define CUSTODY_DAEMON_H

@@ -18,15 +18,27 @@
  * were collected; then a few that only error, idle or rarer paths reach
  * (noted below) were added.  "make check" runs with the filter on.
  *
+ * Threads.  Intake (item_seal) runs one worker thread for its digests,
+ * started and joined inside the call (hashing/digest_pipe.c).  So the
+ * filter admits what glibc's pthread_create and a thread's start and end
+ * need, found with strace -f on test_gate's intake, and no more: clone
+ * only with exactly the flags of a thread (sandbox_allow_threads), never
+ * a new process; clone3, whose flags live in memory a filter cannot
+ * read, fails with ENOSYS so that glibc falls back to clone; mprotect
+ * never with PROT_EXEC.  A thread inherits the filter of the thread that
+ * made it.
+ *
  * States: unconfined (from exec until sandbox_enter()) -> confined (to
  * exit).  There is no way back, and no state is kept here.
  */
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -81,7 +93,14 @@ static const int sandbox_allow[] = {
 	SCMP_SYS(munmap),	/* seen */
 	SCMP_SYS(mremap),	/* realloc() of a large block */
 	SCMP_SYS(madvise),	/* seen: malloc_trim() when idle */
-	SCMP_SYS(futex),	/* seen: locks in OpenSSL and libc */
+	SCMP_SYS(futex),	/* seen: locks; the intake worker's hand-over */
+	/* -- the intake worker thread (see the top; mprotect and clone
+	 *    are added with their arguments checked) -- */
+	SCMP_SYS(rt_sigprocmask),	/* seen: pthread_create blocks all
+				 * signals around clone; the worker's mask */
+	SCMP_SYS(set_robust_list),	/* seen: a new thread's first call */
+	SCMP_SYS(rseq),		/* seen: a new thread registers with glibc */
+	SCMP_SYS(exit),		/* seen: a thread ends (not the process) */
 	/* -- time, randomness, identity -- */
 	SCMP_SYS(clock_gettime),	/* vDSO fallback: ordering, timeouts */
 	SCMP_SYS(gettimeofday),	/* vDSO fallback: SQLite's "now" */
@@ -99,6 +118,49 @@ static const int sandbox_allow[] = {
 	/* -- the end -- */
 	SCMP_SYS(exit_group),	/* seen */
 };
+
+/*
+ * The flags of glibc's pthread_create (glibc 2.36, create_thread()): a
+ * thread shares memory, files, handlers and System V undo lists, and
+ * signals nobody when it ends (exit signal 0).
+ */
+#define SANDBOX_THREAD_FLAGS \
+	(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | \
+	CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | \
+	CLONE_CHILD_CLEARTID)
+
+/*
+ * glibc's internal signal for setuid() across threads (SIGSETXID,
+ * __SIGRTMIN + 1); pthread_create installs its handler on first use.
+ */
+#define SANDBOX_SIGSETXID	33
+
+/* Adds the rules that let intake start and end its worker thread. */
+static int
+sandbox_allow_threads(scmp_filter_ctx ctx)
+{
+	int r;
+
+	/*
+	 * clone(2) reads only the low 32 bits of its flags: those must be
+	 * exactly a thread's.  fork(), vfork(), posix_spawn() and any new
+	 * namespace differ there, and kill.
+	 */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffULL,
+	    SANDBOX_THREAD_FLAGS))) != 0)
+		return r;
+	/* Checking clone3's flags would mean reading its struct: refuse. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
+	    SCMP_SYS(clone3), 0)) != 0 && r != -EDOM && r != -EINVAL)
+		return r;
+	/* The new stack's guard page; nothing is ever made executable. */
+	if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0))) != 0)
+		return r;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(rt_sigaction),
+	    1, SCMP_A0(SCMP_CMP_EQ, SANDBOX_SIGSETXID));
+}
 
 /*
  * Adds the rules with arguments: socket() for local sockets only -- never
@@ -137,7 +199,8 @@ sandbox_enter(char *err, size_t errlen)
 		if ((r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW,
 		    sandbox_allow[i], 0)) != 0 && r != -EDOM && r != -EINVAL)
 			goto out;
-	if ((r = sandbox_allow_args(ctx)) != 0)
+	if ((r = sandbox_allow_args(ctx)) != 0 ||
+	    (r = sandbox_allow_threads(ctx)) != 0)
 		goto out;
 	r = seccomp_load(ctx);
 out:

@@ -196,6 +196,24 @@ digest_set_free(struct digest_set *ds)
 	free(ds);
 }
 
+/* See digest.h: copies each field of from that from->algs names. */
+int
+digest_result_merge(struct digest_result *into,
+    const struct digest_result *from)
+{
+	size_t i;
+
+	if (into->size != from->size || (into->algs & from->algs) != 0)
+		return CUSTODY_ERR_INVAL;
+	for (i = 0; i < DIGEST_NALGS; i++)
+		if ((from->algs & digest_algs[i].bit) != 0)
+			memcpy((unsigned char *)into + digest_algs[i].off,
+			    (const unsigned char *)from + digest_algs[i].off,
+			    digest_algs[i].len);
+	into->algs |= from->algs;
+	return 0;
+}
+
 /*
  * Reads fd from its current offset to EOF in DIGEST_BUFSIZE chunks and
  * digests what it read.  Retries reads interrupted by a signal; a short

@@ -37,6 +37,15 @@ int	digest_set_update(struct digest_set *ds, const void *buf, size_t len);
 int	digest_set_final(struct digest_set *ds, struct digest_result *res);
 void	digest_set_free(struct digest_set *ds);	/* accepts NULL */
 
+/*
+ * Adds the digests of from to into: two sets that hashed the same bytes
+ * with different algorithms (intake splits them between two threads).
+ * Returns 0, or CUSTODY_ERR_INVAL (into unchanged) if the sizes differ or
+ * an algorithm is in both.
+ */
+int	digest_result_merge(struct digest_result *into,
+	    const struct digest_result *from);
+
 /* Reads fd to EOF in fixed-size chunks and digests it. */
 int	digest_fd(int fd, unsigned int algs, struct digest_result *res);
 

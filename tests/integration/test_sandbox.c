@@ -3,18 +3,28 @@
  * call outside the allowlist kills the process with SIGSYS; the real
  * daemon does its normal work under the filter; and a descriptor its
  * parent leaked does not survive into it.
+ *
+ * Threads: intake's digest worker (hashing/digest_pipe.c) starts and
+ * joins under the filter, twice (the second reuses glibc's cached
+ * stack), while clone() with any flags but a thread's -- fork(), a raw
+ * fork-style clone, a thread in a new mount namespace -- still kills,
+ * and clone3() fails with ENOSYS.  The daemon's own intake under the
+ * filter is test_gate's.
  */
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 
 #include <cmocka.h>
 
 #include "daemon/sandbox.h"
+#include "hashing/digest_pipe.h"
 #include "harness.h"
 
 #define PW	"amber falcon river 42"
@@ -80,6 +90,62 @@ call_execve(void)
 }
 
 static void
+call_fork(void)
+{
+	(void)fork();
+}
+
+/* What fork() asks of the kernel at its barest: a copy, SIGCHLD at exit. */
+static void
+call_clone_fork_style(void)
+{
+	(void)syscall(SYS_clone, (unsigned long)SIGCHLD, NULL, NULL, NULL,
+	    NULL);
+}
+
+/*
+ * A thread's flags and one more.  Were it let through, the kernel would
+ * refuse CLONE_NEWNS with CLONE_FS (EINVAL) and the child would exit 0.
+ */
+static void
+call_clone_thread_newns(void)
+{
+	(void)syscall(SYS_clone, (unsigned long)(CLONE_VM | CLONE_FS |
+	    CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+	    CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID |
+	    CLONE_NEWNS), NULL, NULL, NULL, NULL);
+}
+
+/* clone3 is refused with ENOSYS, not a kill, so glibc falls back. */
+static void
+call_clone3(void)
+{
+	if (syscall(SYS_clone3, NULL, (size_t)0) != -1 || errno != ENOSYS)
+		_exit(5);
+}
+
+/* Intake's digest worker, started and joined twice; exits 6 on failure. */
+static void
+call_digest_worker(void)
+{
+	struct digest_pipe *p;
+	struct digest_result res;
+	uint8_t *buf;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (digest_pipe_new(&p, DIGEST_SHA512 | DIGEST_MD5, 2,
+		    4096) != 0 || digest_pipe_slot(p, &buf) != 0)
+			_exit(6);
+		memcpy(buf, "abc", 3);
+		if (digest_pipe_push(p, 3) != 0 ||
+		    digest_pipe_final(p, &res) != 0 || res.size != 3)
+			_exit(6);
+		digest_pipe_free(p);
+	}
+}
+
+static void
 call_unix_socket(void)
 {
 	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -93,7 +159,8 @@ static void
 test_forbidden_calls_kill(void **unused)
 {
 	void (*calls[])(void) = { call_ptrace, call_mount, call_inet_socket,
-	    call_execve };
+	    call_execve, call_fork, call_clone_fork_style,
+	    call_clone_thread_newns };
 	size_t i;
 	int st;
 
@@ -117,6 +184,23 @@ test_allowed_call_passes(void **unused)
 	st = run_confined(call_unix_socket);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* The digest worker's thread runs; clone3 is refused, not killed. */
+static void
+test_threads_confined(void **unused)
+{
+	void (*calls[])(void) = { call_clone3, call_digest_worker };
+	size_t i;
+	int st;
+
+	if (ASAN_BUILD)
+		skip();
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		st = run_confined(calls[i]);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fail_msg("call %zu: status %#x", i, st);
+	}
 }
 
 /* The value of "Seccomp:" in /proc/PID/status, or -1. */
@@ -241,6 +325,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_forbidden_calls_kill),
 		cmocka_unit_test(test_allowed_call_passes),
+		cmocka_unit_test(test_threads_confined),
 		cmocka_unit_test(test_daemon_works_confined),
 		cmocka_unit_test(test_inherited_fd_closed),
 	};

@@ -8,6 +8,12 @@
  * chunk sizes, a trailing empty last chunk) that item_open must accept.
  * Content goes through memfds; files in a fresh mkdtemp directory.
  *
+ * Sizes go round the chunk and the read (ITEM_BATCH chunks: 4 * ITEM_CHUNK)
+ * boundaries, since seal looks ahead by one read.  The digest worker's
+ * failure is forced by wrapping EVP_DigestUpdate (linked with
+ * -Wl,--wrap=EVP_DigestUpdate, Makefile): while fail_worker is set, calls
+ * from any thread but the test's fail.
+ *
  * The tamper matrix runs on a four-chunk item (3 * ITEM_CHUNK + 17 bytes)
  * and on a two-chunk item whose last chunk is full; each case must fail
  * with CUSTODY_ERR_VERIFY, a message that names what failed, and no
@@ -15,6 +21,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -36,6 +43,7 @@
 #include "hashing/digest.h"
 
 #define C		((size_t)ITEM_CHUNK)
+#define R		(4 * C)		/* item.c's read: ITEM_BATCH chunks */
 #define HDR		28
 #define TAG		16
 #define REC		(C + TAG)
@@ -43,6 +51,21 @@
 #define MAGIC		"CUSTODY-ITEM\0\0\0\1"
 
 /* ---- helpers ---- */
+
+
+int	__real_EVP_DigestUpdate(EVP_MD_CTX *, const void *, size_t);
+int	__wrap_EVP_DigestUpdate(EVP_MD_CTX *, const void *, size_t);
+
+static pthread_t test_thread;
+static int fail_worker;	/* set before item_seal starts its worker */
+
+int
+__wrap_EVP_DigestUpdate(EVP_MD_CTX *ctx, const void *d, size_t n)
+{
+	if (fail_worker && !pthread_equal(pthread_self(), test_thread))
+		return 0;
+	return __real_EVP_DigestUpdate(ctx, d, n);
+}
 
 static uint8_t *
 pattern(size_t len, uint32_t seed)
@@ -341,7 +364,8 @@ roundtrip(size_t len, unsigned int algs)
 static void
 test_roundtrip_sizes(void **state)
 {
-	static const size_t sizes[] = { 0, 1, C - 1, C, C + 1, 3 * C + 17 };
+	static const size_t sizes[] = { 0, 1, C - 1, C, C + 1, 3 * C + 17,
+	    R - 1, R, R + 1, 2 * R, 2 * R + C, 9 * C + 5 };
 	size_t i;
 
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
@@ -379,7 +403,8 @@ test_md5_sha1_on_request(void **state)
 static void
 test_format_matches_header(void **state)
 {
-	static const size_t sizes[] = { 0, C, 3 * C + 17 };
+	static const size_t sizes[] = { 0, C, 3 * C + 17, R, R + 1,
+	    2 * R };
 	struct item_sealed s;
 	uint8_t master[32], key[32], *pt, *blob, *out, *p;
 	size_t bloblen, len, n, k, off, chunks;
@@ -477,7 +502,7 @@ static void
 test_seal_from_pipe(void **state)
 {
 	static const size_t steps[] = { 1, 7, 4093, 65535, 65537, 100 };
-	const size_t len = 3 * C + 17;
+	const size_t len = 2 * R + 3 * C + 17;
 	struct item_sealed s;
 	uint8_t master[32], want[32], *pt, *blob, *out;
 	size_t bloblen, outlen, off, n, k;
@@ -512,7 +537,7 @@ test_seal_from_pipe(void **state)
 	assert_memory_equal(s.digests.sha256, want, 32);
 	blob = fd_slurp(bfd, &bloblen);
 	close(bfd);
-	assert_int_equal(bloblen, HDR + len + 4 * TAG);
+	assert_int_equal(bloblen, HDR + len + nchunks(len) * TAG);
 	assert_int_equal(open_bytes(blob, bloblen, s.wrapped, master, want,
 	    &out, &outlen, err), 0);
 	assert_int_equal(outlen, len);
@@ -1089,6 +1114,48 @@ test_seal_open_io_errors(void **state)
 	free(pt);
 }
 
+/*
+ * The digest worker fails (its EVP_DigestUpdate, wrapped; see the top):
+ * seal returns CUSTODY_ERR_CRYPTO, says the hashing failed and leaves *s
+ * alone.  One item within a single read (the failure surfaces when seal
+ * finishes the digests) and one of many reads (the reader learns of it
+ * while waiting for a buffer).  Every call has joined the worker before
+ * it returns: fail_worker is cleared with no thread left to race.
+ */
+static void
+test_seal_worker_fails(void **state)
+{
+	static const size_t sizes[] = { 100, 9 * R + 1 };
+	struct item_sealed s, keep;
+	uint8_t master[32], *pt;
+	char err[ERRLEN];
+	size_t k;
+	int in, out, r;
+
+	master_random(master);
+	test_thread = pthread_self();
+	for (k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		pt = pattern(sizes[k], 5);
+		in = memfd_with(pt, sizes[k]);
+		out = memfd_create("test-item-blob", MFD_CLOEXEC);
+		assert_true(out >= 0);
+		memset(&s, 0xa5, sizeof(s));
+		memcpy(&keep, &s, sizeof(s));
+		err[0] = '\0';
+		fail_worker = 1;
+		r = item_seal(in, out, master, 0, &s, err, sizeof(err));
+		fail_worker = 0;
+		assert_int_equal(r, CUSTODY_ERR_CRYPTO);
+		if (strstr(err, "hash") == NULL &&
+		    strstr(err, "digests") == NULL)
+			fail_msg("size %zu: %s", sizes[k], err);
+		assert_memory_equal(&s, &keep, sizeof(s));
+		close(in);
+		close(out);
+		free(pt);
+	}
+}
+
 /* ---- master key files ---- */
 
 struct dirfix {
@@ -1334,6 +1401,7 @@ main(void)
 		cmocka_unit_test(test_sniff_limit),
 		cmocka_unit_test(test_seal_sniffs),
 		cmocka_unit_test(test_seal_open_io_errors),
+		cmocka_unit_test(test_seal_worker_fails),
 		cmocka_unit_test_setup_teardown(test_master_create_load,
 		    dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_master_refusals,
