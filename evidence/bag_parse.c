@@ -172,19 +172,25 @@ int
 bag_info_oxum(char *text, size_t len, uint64_t *octets, uint64_t *count,
     char *err, size_t errlen)
 {
-	char *line, *next, *v = NULL;
+	char *line, *nl, *end, *v = NULL;
 	size_t lineno = 0;
 	int seen = 0;
 
-	(void)len;
 	*octets = *count = 0;
-	for (line = text; *line != '\0'; line = next) {
+	for (line = text, end = text + len; line < end; line = nl + 1) {
 		lineno++;
-		if ((next = strchr(line, '\n')) == NULL)
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
 			return custody_fail(err, errlen, CUSTODY_ERR_VERIFY,
 			    "bag-info.txt line %zu: no newline at the end",
 			    lineno);
-		*next++ = '\0';
+		*nl = '\0';
+		/*
+		 * A NUL would end our reading of the file where sha256sum
+		 * and a person read on: refused, as in a manifest.
+		 */
+		if (strlen(line) != (size_t)(nl - line))
+			return custody_fail(err, errlen, CUSTODY_ERR_VERIFY,
+			    "bag-info.txt line %zu: a NUL byte", lineno);
 		if (line[0] == ' ' || line[0] == '\t')
 			continue;	/* a folded continuation (RFC 8493) */
 		if (strchr(line, ':') == NULL)

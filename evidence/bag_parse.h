@@ -62,9 +62,9 @@ void	bag_man_free(struct bag_man *m);
 
 /*
  * Finds the one Payload-Oxum "octets.count" in bag-info.txt, the len
- * bytes of text (rewritten in place; text[len] must be '\0', and the
- * parse ends at the first NUL): every line ends in '\n' and is
- * "Label: value" or a folded continuation (a leading space or tab).
+ * bytes of text (rewritten in place): every line ends in '\n', holds
+ * no NUL byte, and is "Label: value" or a folded continuation (a
+ * leading space or tab).
  * Returns 0 with *octets and *count set, or CUSTODY_ERR_VERIFY with the
  * line or the problem in err.
  */

@@ -7,9 +7,10 @@
  * manifests, not a selector byte in one: the grammars share nothing, and
  * each corpus stays a set of plain files a person can read.
  *
- * When the parse succeeds, the Payload-Oxum it found must survive a round
- * trip: written back as the one line of a bag-info.txt, it parses to the
- * same octets and count.
+ * When the parse succeeds, the input held no NUL byte (one would hide
+ * what follows from the parse), and the Payload-Oxum it found must
+ * survive a round trip: written back as the one line of a bag-info.txt,
+ * it parses to the same octets and count.
  */
 #include <inttypes.h>
 #include <stddef.h>
@@ -40,6 +41,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	free(text);
+	if (memchr(data, '\0', size) != NULL) {
+		fprintf(stderr, "a bag-info.txt with a NUL byte accepted\n");
+		abort();
+	}
 	n = snprintf(line, sizeof(line), "Payload-Oxum: %" PRIu64 ".%" PRIu64
 	    "\n", octets, count);
 	if (n < 0 || (size_t)n >= sizeof(line) ||

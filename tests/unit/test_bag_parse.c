@@ -23,8 +23,10 @@
 #include "common/error.h"
 #include "evidence/bag_parse.h"
 
-#define H64	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-#define H64B	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define H32	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define H32B	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define H64	H32 H32		/* a SHA-256 in hex */
+#define H64B	H32B H32B
 
 /* ---- paths ---- */
 
@@ -294,6 +296,33 @@ test_info_refusals(void **state)
 			fail_msg("%s: got \"%s\"", bad[i].name, err);
 }
 
+/*
+ * Regression: bag_info_oxum stopped at the first NUL, so whatever
+ * followed one (a second Payload-Oxum, say) went unread by the verifier
+ * while sha256sum and a reader saw it.  A NUL is now refused, as in a
+ * manifest.
+ */
+static void
+test_info_nul(void **state)
+{
+	static const char hides[] = "Payload-Oxum: 1.1\n\0Payload-Oxum: 2.2\n";
+	static const char inside[] = "Contact-Name: a\0b\nPayload-Oxum: 1.1\n";
+	static const char last[] = "Payload-Oxum: 1.1\n\0";
+	uint64_t o, c;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(info(hides, sizeof(hides) - 1, &o, &c, err,
+	    sizeof(err)), CUSTODY_ERR_VERIFY);
+	assert_non_null(strstr(err, "line 2: a NUL byte"));
+	assert_int_equal(info(inside, sizeof(inside) - 1, &o, &c, err,
+	    sizeof(err)), CUSTODY_ERR_VERIFY);
+	assert_non_null(strstr(err, "line 1: a NUL byte"));
+	assert_int_equal(info(last, sizeof(last) - 1, &o, &c, err,
+	    sizeof(err)), CUSTODY_ERR_VERIFY);
+	assert_non_null(strstr(err, "line 2: no newline"));
+}
+
 /* ---- the tar reader, from memory ---- */
 
 /* A tar in memory, made by libarchive as bag.c makes one. */
@@ -428,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_man_limits),
 		cmocka_unit_test(test_info_ok),
 		cmocka_unit_test(test_info_refusals),
+		cmocka_unit_test(test_info_nul),
 		cmocka_unit_test(test_tar_memory),
 	};
 
