@@ -69,7 +69,7 @@ bag_man_line(struct bag_man *m, char *s, size_t lineno, int payload,
     struct bag_line *out, char *err, size_t errlen)
 {
 	char shown[BAG_SHOW], hex[129];
-	const char *why = NULL, *p = s + 2 * m->mdlen + 2;
+	const char *why = NULL, *p;
 	size_t len = strlen(s);
 
 	if (len >= 2 * m->mdlen + 3) {
@@ -83,6 +83,8 @@ bag_man_line(struct bag_man *m, char *s, size_t lineno, int payload,
 		return custody_fail(err, errlen, CUSTODY_ERR_VERIFY,
 		    "%s line %zu: not \"%zu hex digits, two spaces, a path\"",
 		    m->file, lineno, 2 * m->mdlen);
+	/* Only now: on a short line, s + 2 * mdlen + 2 is past its end. */
+	p = s + 2 * m->mdlen + 2;
 	bag_parse_show(p, strlen(p), shown);
 	if ((why = bag_path_why(p, strlen(p))) == NULL) {
 		if (payload && strncmp(p, "data/", 5) != 0)
