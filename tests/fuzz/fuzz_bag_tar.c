@@ -52,6 +52,9 @@ static struct {
 	const char	*bad;		/* the first broken promise */
 } fuzz_seen;
 
+static void	fuzz_die(const char *, const char *)
+    __attribute__((noreturn));
+
 static void
 fuzz_die(const char *what, const char *why)
 {
