@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "common/utf8.h"
 #include "daemon/daemon.h"
 
 struct route {
@@ -338,6 +339,27 @@ denied:
 		record_denial(r);
 }
 
+/*
+ * Makes s valid UTF-8 in place, each byte that starts no valid sequence
+ * becoming '?'.  An error message may quote what the client sent, cut
+ * anywhere: jansson's parse errors quote the bad token raw and truncate
+ * it, maybe inside a character.  json_pack refuses invalid UTF-8, and
+ * the client would then get no answer at all.
+ */
+static void
+reply_utf8(char *s)
+{
+	size_t i = 0, n = strlen(s), k;
+	uint32_t cp;
+
+	while (i < n) {
+		if ((k = utf8_decode((const uint8_t *)s + i, n - i, &cp)) == 0)
+			s[i++] = '?';
+		else
+			i += k;
+	}
+}
+
 static char *
 reply(struct req *r, size_t *len)
 {
@@ -345,10 +367,11 @@ reply(struct req *r, size_t *len)
 	char *s;
 
 	errno = 0;
-	if (r->code != NULL)
+	if (r->code != NULL) {
+		reply_utf8(r->msg);
 		j = json_pack("{s:b, s:{s:s, s:s}}", "ok", 0, "error", "code",
 		    r->code, "message", r->msg);
-	else
+	} else
 		j = json_pack("{s:b, s:O}", "ok", 1, "result",
 		    r->result ? r->result : json_object());
 	s = j ? json_dumps(j, JSON_COMPACT) : NULL;

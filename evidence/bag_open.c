@@ -37,6 +37,10 @@
  *     O_NOFOLLOW at every component, so a directory bag with symlinks in
  *     it is refused, never followed.
  *
+ * The text parsers (bag paths, manifests, bag-info.txt) live in
+ * bag_parse.c; bag_parse.h also offers phase 2 alone (bag_tar_extract),
+ * for the tests and the fuzz targets.
+ *
  * Failures in phase 3 are CUSTODY_ERR_VERIFY with "FILE: check" in err.
  * An unsafe tar entry or a broken bundle is CUSTODY_ERR_CORRUPT, a size
  * over max_bytes CUSTODY_ERR_TOOBIG, a wrong password or key
@@ -69,18 +73,16 @@
 #include "common/error.h"
 #include "common/escape.h"
 #include "evidence/bag.h"
+#include "evidence/bag_parse.h"
 #include "hashing/digest.h"
 #include "hashing/sign.h"
 
 #define BAG_CHUNK	(64u * 1024u)
-#define BAG_MAX_PATH	1024		/* a path inside the bag, bytes */
-#define BAG_MAX_SEG	255
 #define BAG_MAX_DEPTH	64
 #define BAG_MAX_ENTRIES	(2 * BAG_MAX_FILES + 16)	/* files and dirs */
 #define BAG_TAG_MAX	(1024u * 1024u)		/* bag-info, PEM, ... */
 #define BAG_MAN_MAX	((size_t)BAG_MAX_FILES * (128 + 8 + BAG_MAX_PATH))
 #define BAG_KEY_MAX	65536
-#define BAG_SHOW	128
 
 static const char bag_bagit[] =
     "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n";
@@ -114,21 +116,6 @@ struct bag_src {
 	int		 bad;		/* the cipher's final check failed */
 };
 
-/* One manifest line; path points into the manifest's text. */
-struct bag_line {
-	const char	*path;
-	uint8_t		 md[64];
-};
-
-/* A manifest parsed: lines sorted by path. */
-struct bag_man {
-	const char	*file;		/* "manifest-sha256.txt", ... */
-	size_t		 mdlen;		/* 32 or 64 */
-	char		*text;
-	struct bag_line	*lines;
-	size_t		 n;
-};
-
 /* A payload file found on disk. */
 struct bag_found {
 	char		*path;		/* "data/..." */
@@ -160,40 +147,6 @@ static const char *
 bag_show(const char *s, size_t len, char out[BAG_SHOW])
 {
 	return escape_text(s, len, out, BAG_SHOW);
-}
-
-static int
-bag_namech(int c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-/* Why path (len bytes) may not name a file in a bag, or NULL if it may. */
-static const char *
-bag_path_why(const char *p, size_t len)
-{
-	size_t i = 0, n;
-
-	if (len == 0)
-		return "an empty name";
-	if (p[0] == '/')
-		return "an absolute path";
-	if (len > BAG_MAX_PATH)
-		return "a name too long";
-	while (i <= len) {
-		for (n = 0; i + n < len && p[i + n] != '/'; n++)
-			if (!bag_namech((unsigned char)p[i + n]))
-				return "a name with characters outside "
-				    "[A-Za-z0-9._/-]";
-		if (n == 2 && p[i] == '.' && p[i + 1] == '.')
-			return "a path that escapes the bag (\"..\")";
-		if (n == 0 || (n == 1 && p[i] == '.') || n > BAG_MAX_SEG)
-			return "a name with an empty, \".\" or overlong "
-			    "segment";
-		i += n + 1;
-	}
-	return NULL;
 }
 
 static int
@@ -838,6 +791,25 @@ bag_extract(struct bag_r *r, BIO *plain, int destfd, uint64_t max)
 	return rc;
 }
 
+/*
+ * bag_extract for callers without a bag_r (bag_parse.h): the tests and
+ * the fuzz target feed it plaintext tar through a memory BIO.
+ */
+int
+bag_tar_extract(BIO *plain, int destfd, uint64_t max_bytes,
+    char name[BAG_MAX_NAME + 1], char *err, size_t errlen)
+{
+	struct bag_r r;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	r.err = err;
+	r.errlen = errlen;
+	rc = bag_extract(&r, plain, destfd, max_bytes);
+	memcpy(name, r.chk.name, sizeof(r.chk.name));
+	return rc;
+}
+
 /* dest must be an existing, empty directory; *fd is opened on it. */
 static int
 bag_dest_open(const char *dest, int *fd, char *err, size_t errlen)
@@ -1021,110 +993,23 @@ bag_check_sig(struct bag_r *r, int bagfd)
 }
 
 static int
-bag_line_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct bag_line *)a)->path,
-	    ((const struct bag_line *)b)->path);
-}
-
-static int
 bag_line_key_cmp(const void *key, const void *line)
 {
 	return strcmp(key, ((const struct bag_line *)line)->path);
 }
 
-/*
- * Parses one line "HEX  PATH" (or "HEX *PATH") of m, NUL-terminated at
- * s; payload paths are "data/..." and tag paths plain names.
- */
-static int
-bag_man_line(struct bag_r *r, struct bag_man *m, char *s, size_t lineno,
-    int payload, struct bag_line *out)
-{
-	char shown[BAG_SHOW], hex[129];
-	const char *why = NULL, *p = s + 2 * m->mdlen + 2;
-	size_t len = strlen(s);
-
-	if (len >= 2 * m->mdlen + 3) {
-		memcpy(hex, s, 2 * m->mdlen);
-		hex[2 * m->mdlen] = '\0';
-	}
-	if (len < 2 * m->mdlen + 3 ||
-	    digest_unhex(hex, out->md, m->mdlen) != 0 ||
-	    s[2 * m->mdlen] != ' ' || (s[2 * m->mdlen + 1] != ' ' &&
-	    s[2 * m->mdlen + 1] != '*'))
-		return custody_fail(r->err, r->errlen, CUSTODY_ERR_VERIFY,
-		    "%s line %zu: not \"%zu hex digits, two spaces, a path\"",
-		    m->file, lineno, 2 * m->mdlen);
-	bag_show(p, strlen(p), shown);
-	if ((why = bag_path_why(p, strlen(p))) == NULL) {
-		if (payload && strncmp(p, "data/", 5) != 0)
-			why = "a path outside data/";
-		else if (!payload && strchr(p, '/') != NULL)
-			why = "a tag file below the top directory";
-	}
-	if (why != NULL)
-		return custody_fail(r->err, r->errlen, CUSTODY_ERR_VERIFY,
-		    "%s line %zu: %s is %s", m->file, lineno, shown, why);
-	out->path = p;
-	return 0;
-}
-
-/*
- * Reads and parses manifest m->file: every line ends in '\n', at most
- * max lines, no path twice; the lines sorted by path.
- */
+/* Reads manifest m->file below bagfd and parses it (bag_man_parse). */
 static int
 bag_man_load(struct bag_r *r, int bagfd, struct bag_man *m, int payload,
     size_t max)
 {
-	char *s, *nl, *end;
-	size_t len = 0, cap = 0, lineno = 0, i;
+	size_t len = 0;
 	int rc;
 
 	if ((rc = bag_slurp(r, bagfd, m->file, payload ? BAG_MAN_MAX :
 	    BAG_TAG_MAX, &m->text, &len)) != 0)
 		return rc;
-	for (i = 0; i < len; i++)
-		cap += m->text[i] == '\n';
-	if (cap > max)
-		return custody_fail(r->err, r->errlen, CUSTODY_ERR_VERIFY,
-		    "%s: more than %zu lines", m->file, max);
-	if ((m->lines = calloc(cap + 1, sizeof(*m->lines))) == NULL)
-		return CUSTODY_ERR_NOMEM;
-	for (s = m->text, end = m->text + len; s < end; s = nl + 1) {
-		lineno++;
-		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-			return custody_fail(r->err, r->errlen,
-			    CUSTODY_ERR_VERIFY, "%s line %zu: no newline at "
-			    "the end", m->file, lineno);
-		*nl = '\0';
-		if (strlen(s) != (size_t)(nl - s))
-			return custody_fail(r->err, r->errlen,
-			    CUSTODY_ERR_VERIFY, "%s line %zu: a NUL byte",
-			    m->file, lineno);
-		if ((rc = bag_man_line(r, m, s, lineno, payload,
-		    &m->lines[m->n])) != 0)
-			return rc;
-		m->n++;
-	}
-	qsort(m->lines, m->n, sizeof(*m->lines), bag_line_cmp);
-	for (i = 1; i < m->n; i++)
-		if (strcmp(m->lines[i].path, m->lines[i - 1].path) == 0)
-			return custody_fail(r->err, r->errlen,
-			    CUSTODY_ERR_VERIFY, "%s: %s is listed twice",
-			    m->file, m->lines[i].path);
-	return 0;
-}
-
-static void
-bag_man_free(struct bag_man *m)
-{
-	free(m->text);
-	free(m->lines);
-	m->text = NULL;
-	m->lines = NULL;
-	m->n = 0;
+	return bag_man_parse(m, len, payload, max, r->err, r->errlen);
 }
 
 /*
@@ -1448,69 +1333,21 @@ bag_check_payload(struct bag_r *r, int bagfd)
 	return rc;
 }
 
-/* Parses "octets.count" (decimal digits only) of Payload-Oxum. */
-static int
-bag_oxum_parse(const char *v, uint64_t *octets, uint64_t *count)
-{
-	uint64_t *dst = octets;
-	int digits = 0;
-
-	*octets = *count = 0;
-	for (; *v != '\0'; v++) {
-		if (*v == '.' && dst == octets && digits > 0) {
-			dst = count;
-			digits = 0;
-			continue;
-		}
-		if (*v < '0' || *v > '9' || *dst > (UINT64_MAX - 9) / 10)
-			return -1;
-		*dst = *dst * 10 + (uint64_t)(*v - '0');
-		digits++;
-	}
-	return dst == count && digits > 0 ? 0 : -1;
-}
-
 /* bag-info.txt: one Payload-Oxum, equal to what data/ holds. */
 static int
 bag_check_oxum(struct bag_r *r, int bagfd)
 {
-	char *t = NULL, *line, *next, *v = NULL;
 	uint64_t octets, count;
-	size_t len = 0, lineno = 0;
-	int rc, seen = 0;
+	size_t len = 0;
+	char *t = NULL;
+	int rc;
 
 	if ((rc = bag_slurp(r, bagfd, "bag-info.txt", BAG_TAG_MAX, &t,
 	    &len)) != 0)
 		return rc;
-	for (line = t; *line != '\0'; line = next) {
-		lineno++;
-		if ((next = strchr(line, '\n')) == NULL) {
-			rc = custody_fail(r->err, r->errlen,
-			    CUSTODY_ERR_VERIFY, "bag-info.txt line %zu: no "
-			    "newline at the end", lineno);
-			goto out;
-		}
-		*next++ = '\0';
-		if (line[0] == ' ' || line[0] == '\t')
-			continue;	/* a folded continuation (RFC 8493) */
-		if (strchr(line, ':') == NULL) {
-			rc = custody_fail(r->err, r->errlen,
-			    CUSTODY_ERR_VERIFY, "bag-info.txt line %zu: not "
-			    "\"Label: value\"", lineno);
-			goto out;
-		}
-		if (strncasecmp(line, "Payload-Oxum:", 13) == 0) {
-			v = line + 13 + strspn(line + 13, " \t");
-			seen++;
-		}
-	}
-	if (seen != 1 || bag_oxum_parse(v, &octets, &count) != 0) {
-		rc = custody_fail(r->err, r->errlen, CUSTODY_ERR_VERIFY,
-		    "bag-info.txt: %s", seen == 0 ? "no Payload-Oxum" :
-		    seen > 1 ? "Payload-Oxum given twice" :
-		    "Payload-Oxum is not \"octets.count\"");
+	if ((rc = bag_info_oxum(t, len, &octets, &count, r->err,
+	    r->errlen)) != 0)
 		goto out;
-	}
 	if (octets != r->chk.payload_bytes || count != r->chk.payload_files) {
 		rc = custody_fail(r->err, r->errlen, CUSTODY_ERR_VERIFY,
 		    "bag-info.txt: Payload-Oxum %llu.%llu, but data/ holds "

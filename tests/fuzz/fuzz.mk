@@ -20,15 +20,17 @@
 # itself with its own sanitizer flags, into build/fuzz/lf/ (libFuzzer
 # instrumentation) and build/fuzz/rp/ (replay).
 #
-# The evidence bag's manifest and bag-info parsers (evidence/bag_open.c)
-# are static, reachable only through bag_open() on a sealed file, so they
-# have no target here yet.
+# The evidence bag's targets (bag_manifest, bag_info, bag_tar) reach
+# bag_open's readers through evidence/bag_parse.h; their seeds come from
+# a real export and by hand: `make demo && python3
+# tests/fuzz/mkseeds-bag.py build/demo/police`.
 
 FUZZ_CC		?= clang
 FUZZ_REPLAY_CC	?= $(CC)
 FUZZ_SECONDS	?= 60
 FUZZ_B		= build/fuzz
-FUZZ_TARGETS	= canon note receipt request usb_identity usbmon lockdown
+FUZZ_TARGETS	= canon note receipt request usb_identity usbmon lockdown \
+		  bag_manifest bag_info bag_tar
 
 FUZZ_SAN	= -fsanitize=address,undefined -fno-sanitize-recover=all \
 		  -fno-omit-frame-pointer

@@ -116,6 +116,24 @@ test_invalid_utf8(void **unused)
 	expect_raw(m, sizeof(m) - 1, "bad_request", "malformed JSON");
 }
 
+/*
+ * Regression (fuzz_request): jansson's parse error quotes the bad token
+ * and cuts it, here inside the two bytes of U+0724; the message was then
+ * invalid UTF-8, json_pack refused the reply, and the daemon closed the
+ * connection without a word.  The answer is now bad_request, the cut
+ * byte shown as '?'.
+ */
+static void
+test_parse_error_cut_utf8(void **unused)
+{
+	static const char m[] =
+	    "{\"v\":1,\"op\":\"user.add\",\"session\":\"f0f0f00f0f1f0f0f0"
+	    "f0f0f0f0f0/0\",\"args\":{\"user\":\"m\\\\\\\\\\\\\\\\\\\\\\"
+	    "\\\\\\\\\xdc\xa4\\\\\\\\f0f0\\\\\\f0f0rect hors4711\"}}";
+
+	expect_raw(m, sizeof(m) - 1, "bad_request", "malformed JSON");
+}
+
 static void
 test_missing_fields_named(void **unused)
 {
@@ -318,6 +336,7 @@ main(void)
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_envelope_and_types),
 		cmocka_unit_test(test_invalid_utf8),
+		cmocka_unit_test(test_parse_error_cut_utf8),
 		cmocka_unit_test(test_missing_fields_named),
 		cmocka_unit_test(test_sessions_forged_stale_expired),
 		cmocka_unit_test(test_session_other_uid),

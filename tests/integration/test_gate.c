@@ -236,8 +236,14 @@ test_intake_and_nothing_in_clear(void **unused)
 	assert_non_null(json_object_get(j, "md5"));
 	json_decref(j);
 	assert_int_equal(access(src, F_OK), -1);	/* shredded */
-	/* Nowhere under the station's directory, database included. */
-	(void)snprintf(cmd, sizeof(cmd), "grep -rla '%s' '%s' /tmp/custody-* "
+	/*
+	 * Nowhere under the station's directory, database included, nor in
+	 * a /tmp/custody-* the tools left.  Other harness directories
+	 * (custody-it-*) are other tests' stations, perhaps another tree's
+	 * run of this very test with its marker in a source file: not ours.
+	 */
+	(void)snprintf(cmd, sizeof(cmd), "grep -rla '%s' '%s' $(find /tmp "
+	    "-maxdepth 1 -name 'custody-*' ! -name 'custody-it-*') "
 	    "2>/dev/null | grep -v '/cli.out$'", MARKER, H.dir);
 	if (system(cmd) == 0)
 		fail_msg("the marker was found at rest (see above)");
