@@ -130,6 +130,9 @@ VG_TESTS	= $(filter-out %/test_daemon_crash %/test_sandbox %/test_export \
 		  %/test_fault, \
 		  $(INTEG_BINS))
 
+# test_usbmon_flood starts custodyd with this fake USB monitor.
+$(B)/tests/integration/test_usbmon_flood: $(B)/tests/integration/fake_usbwatch
+
 $(FAULT_SHIM): tests/fault/shim.c
 	@mkdir -p $(@D)
 	$(CC) -O2 -g -std=c11 $(WARN) -fPIC -shared -o $@ $< -ldl
