@@ -96,37 +96,37 @@ req_actor(const struct req *r)
 int
 req_store_fail(struct req *r, int e, const char *detail, int in_doubt)
 {
-	const char *cause = detail, *todo;
+	const char *cause = detail, *next;
 
 	switch (e) {
 	case CUSTODY_ERR_FULL:
 		cause = "the disk holding the custody log is full";
-		todo = "free space on it (custody station status shows how "
+		next = "free space on it (custody station status shows how "
 		    "much is left)";
 		break;
 	case CUSTODY_ERR_CORRUPT:
 		cause = "the custody database is damaged";
-		todo = "stop using the station until the technician has "
+		next = "stop using the station until the technician has "
 		    "checked it (custody log verify --db) and restored "
 		    "custody.db from a backup";
 		break;
 	case CUSTODY_ERR_NOMEM:
 		cause = "the station ran out of memory";
-		todo = "wait a minute (restart custodyd if it keeps "
+		next = "wait a minute (restart custodyd if it keeps "
 		    "happening)";
 		break;
 	case CUSTODY_ERR_CRYPTO:
 		if (cause == NULL)
 			cause = "OpenSSL failed to hash or sign";
-		todo = "see journalctl -u custodyd (restart custodyd if it "
+		next = "see journalctl -u custodyd (restart custodyd if it "
 		    "keeps happening)";
 		break;
 	case CUSTODY_ERR_IO:
-		todo = "check the disk (custody station status shows free "
+		next = "check the disk (custody station status shows free "
 		    "space)";
 		break;
 	default:
-		todo = "see journalctl -u custodyd";
+		next = "see journalctl -u custodyd";
 		break;
 	}
 	if (cause == NULL)
@@ -134,10 +134,10 @@ req_store_fail(struct req *r, int e, const char *detail, int in_doubt)
 	if ((r->rule == NULL || !(r->rule->flags & POLICY_WRITE)) &&
 	    r->events == 0)
 		return req_fail(r, "internal", "could not answer: %s: %s",
-		    cause, todo);
+		    cause, next);
 	return req_fail(r, "internal", "could not record the request: %s; "
 	    "%s: %s, then %s", cause, in_doubt ? "it may not have been saved" :
-	    "nothing was recorded", todo, in_doubt ? "check whether it is "
+	    "nothing was recorded", next, in_doubt ? "check whether it is "
 	    "recorded before repeating it" : "repeat the request");
 }
 

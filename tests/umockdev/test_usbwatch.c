@@ -178,6 +178,16 @@ cli_login(struct station *f)
 	assert_int_equal(o.status, 0);
 }
 
+/* custody device register --port PORT, as sue, with seal SEAL. */
+static void
+register_port(struct station *st, struct h_out *o, const char *port,
+    const char *seal)
+{
+	h_cli(&st->h, o, "sue", "device", "register", "--port", port,
+	    "--pupil", "P-7", "--reason", "behaviour", "--location", "safe",
+	    "--seal", seal, "--power", "off", NULL);
+}
+
 /*
  * The whole path: an iPhone plugged in is detected with its identity,
  * offered for registration, registered from its port with make and
@@ -218,9 +228,7 @@ test_detect_register_seen(void **state)
 	assert_int_equal(o.status, 0);
 	assert_non_null(strstr(o.text, "1-1"));
 	assert_non_null(strstr(o.text, "05ac:12a8"));
-	h_cli(&f->h, &o, "sue", "device", "register", "--port", "1-1",
-	    "--pupil", "P-7", "--reason", "behaviour", "--location", "safe",
-	    "--seal", "S-1", "--power", "off", NULL);
+	register_port(f, &o, "1-1", "S-1");
 	if (o.status != 0)
 		fail_msg("register --port: %s", o.text);
 	rep = h_req(&f->h, f->tok, "device.list", "{}");
@@ -245,9 +253,7 @@ test_detect_register_seen(void **state)
 	rep = detected(f, 0);
 	assert_null(find_port(rep, "1-1"));
 	json_decref(rep);
-	h_cli(&f->h, &o, "sue", "device", "register", "--port", "1-1",
-	    "--pupil", "P-7", "--reason", "behaviour", "--location", "safe",
-	    "--seal", "S-2", "--power", "off", NULL);
+	register_port(f, &o, "1-1", "S-2");
 	assert_int_not_equal(o.status, 0);
 	assert_non_null(strstr(o.text, "already registered as"));
 
@@ -307,14 +313,10 @@ test_not_phones(void **state)
 	assert_non_null(strstr(o.text, "running"));
 	assert_non_null(strstr(o.text, "not_phone"));
 	assert_non_null(strstr(o.text, "046d:c31c"));
-	h_cli(&f->h, &o, "sue", "device", "register", "--port", "1-6",
-	    "--pupil", "P-7", "--reason", "behaviour", "--location", "safe",
-	    "--seal", "S-1", "--power", "off", NULL);
+	register_port(f, &o, "1-6", "S-1");
 	assert_int_not_equal(o.status, 0);
 	assert_non_null(strstr(o.text, "not a phone or tablet"));
-	h_cli(&f->h, &o, "sue", "device", "register", "--port", "3-3",
-	    "--pupil", "P-7", "--reason", "behaviour", "--location", "safe",
-	    "--seal", "S-1", "--power", "off", NULL);
+	register_port(f, &o, "3-3", "S-1");
 	assert_int_not_equal(o.status, 0);
 	assert_non_null(strstr(o.text, "nothing is plugged in at port 3-3"));
 	log_verifies(f);
@@ -417,9 +419,7 @@ test_ios_identity(void **state)
 	assert_null(strstr(log, "StartService"));
 	assert_null(strstr(log, "QueryType"));
 	cli_login(st);
-	h_cli(&st->h, &o, "sue", "device", "register", "--port", "1-1",
-	    "--pupil", "P-8", "--reason", "behaviour", "--location", "safe",
-	    "--seal", "S-9", "--power", "on", NULL);
+	register_port(st, &o, "1-1", "S-9");
 	if (o.status != 0)
 		fail_msg("register --port: %s", o.text);
 	rep = h_req(&st->h, st->tok, "device.list", "{}");
